@@ -1,0 +1,131 @@
+"""Recognisers for what a piece of text is: safety, disclaimer, boilerplate, evidence labels,
+footnote markers and works-cited entries. Pure functions over strings."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.sentences import SUPERSCRIPTS
+from assistant.types import Reference
+
+REFERENCES_HEADING = re.compile(r"^(works cited|references|bibliography|sources|citations|literature cited)$", re.I)
+DISCLAIMER_HEADING = re.compile(r"disclaimer|terms of use", re.I)
+SAFETY_HEADING = re.compile(
+    r"safety|side effects?|adverse|contraindicat|precaution|cautio|warning|interaction|toxicit|overdose", re.I
+)
+SAFETY_TEXT = re.compile(
+    r"side effects?|contraindicat|toxicity|hypermagnesemia|overdose|upper (intake )?level|\bUL\b|"
+    r"\binteract(s|ions?)?\b|consult (a|your|with)|healthcare (provider|professional)|should not take|"
+    r"kidney disease|renal (impairment|failure|function)|heart block|myasthenia|pregnan|breastfeed|"
+    r"\bcaution|medical supervision|life-threatening|diarrh|laxative effect|slow heart rate",
+    re.I,
+)
+DISCLAIMER_TEXT = re.compile(
+    r"for (general )?(educational|informational) purposes only|not intended (as|to (be|diagnose))|"
+    r"(should not|not to) be (construed|considered) as|not (be )?considered a substitute|"
+    r"substitute for professional medical advice|not been evaluated by the (u\.s\. )?food and drug|"
+    r"^\s*(medical )?disclaimer\s*:|^\s*important note\s*:",
+    re.I,
+)
+NAV_LINE = re.compile(
+    r"^(previous|next|previous (post|article)|next (post|article)|back to top|share( this)?|home|menu)$", re.I
+)
+RELATED_LINE = re.compile(
+    r"^(you may also like|related (posts|articles|reading|stories)|recommended (for you|reading)|"
+    r"more from|read (more|next))\b", re.I
+)
+CTA = re.compile(
+    r"start a conversation|sign up|subscribe|newsletter|our ai assistant|→\s*$|have questions about this|"
+    r"click here|free, private|download (the|our) app|\bask [A-Z][\w ]*\bAI\b",
+    re.I,
+)
+
+_EVIDENCE_WORDS = r"(?:strong|moderate|limited|weak|preliminary|emerging|suggestive|conflicting|insufficient|mixed|negative|promising)"
+EVIDENCE_LINE = re.compile(
+    r"^[\s•\-*]*((?:✓+\s*)?" + _EVIDENCE_WORDS + r"[\w/ ]{0,40}?evidence)\s*:?\s*$", re.I
+)
+EVIDENCE_PREFIX = re.compile(r"^\s*(✓+\s*" + _EVIDENCE_WORDS + r"[\w/ ]{0,30}?Evidence)", re.I)
+
+_SUPER_MAP = {c: str(i) for i, c in enumerate(SUPERSCRIPTS)}
+_SUPER_RUN = re.compile(f"[{SUPERSCRIPTS}]+")
+# A plain footnote number: after a word or full stop, before a tab, a line end or the text end.
+_PLAIN_MARKER = re.compile(r"(?<=[.)a-z%])\s(\d{1,2})(?=[ ]?(?:\t|\n|$))")
+_REF_NUMBER = re.compile(r"^[\s\-•*]*(\d{1,3})[.)]\s+")
+_URL = re.compile(r"https?://\S+")
+
+
+def is_safety(text: str) -> bool:
+    return bool(SAFETY_TEXT.search(text))
+
+
+def is_disclaimer(text: str) -> bool:
+    return bool(DISCLAIMER_TEXT.search(text))
+
+
+def evidence_line(text: str) -> str | None:
+    """The label when the whole line is an evidence label ("• Moderate/Promising Evidence:")."""
+    m = EVIDENCE_LINE.match(text.strip())
+    return re.sub(r"\s+", " ", m.group(1)).strip() if m else None
+
+
+def evidence_prefix(text: str) -> str | None:
+    """The label glued to the start of a paragraph ("✓✓✓ Strong EvidenceClinical trials...")."""
+    m = EVIDENCE_PREFIX.match(text)
+    return re.sub(r"\s+", " ", m.group(1)).strip() if m else None
+
+
+def _split_run(digits: str, max_ref: int) -> list[int]:
+    value = int(digits)
+    if 0 < value <= max_ref:
+        return [value]
+    # Adjacent markers run together ("³⁹⁴⁰" is 39 and 40): split into valid numbers.
+    for cut in range(1, len(digits)):
+        left, right = digits[:cut], digits[cut:]
+        if right[0] != "0" and 0 < int(left) <= max_ref:
+            rest = _split_run(right, max_ref)
+            if rest:
+                return [int(left), *rest]
+    return []
+
+
+def footnote_markers(text: str, max_ref: int) -> tuple[int, ...]:
+    """Reference numbers a span points to: superscript digits and plain trailing numbers."""
+    if max_ref <= 0:
+        return ()
+    found: list[int] = []
+    for m in _SUPER_RUN.finditer(text):
+        found.extend(_split_run("".join(_SUPER_MAP[c] for c in m.group()), max_ref))
+    for m in _PLAIN_MARKER.finditer(text):
+        value = int(m.group(1))
+        if 0 < value <= max_ref:
+            found.append(value)
+    return tuple(dict.fromkeys(found))
+
+
+def _is_continuation(entry: str, previous_has_url: bool) -> bool:
+    s = entry.strip().lstrip("-•* ").strip()
+    first = s.split(" ", 1)[0] if s else ""
+    return (not previous_has_url) or s.startswith("http") or s.startswith("<") or len(first) >= 20
+
+
+def parse_references(spans: list[tuple[int, int]], text: str) -> list[Reference]:
+    """Works-cited entries from the blocks of a references section (numbered or not)."""
+    entries: list[list[int]] = []  # [number, start, end]
+    for start, end in spans:
+        chunk = text[start:end]
+        m = _REF_NUMBER.match(chunk)
+        if m:
+            entries.append([int(m.group(1)), start, end])
+        elif entries and _is_continuation(chunk, bool(_URL.search(text[entries[-1][1] : entries[-1][2]]))):
+            entries[-1][2] = end
+        else:
+            entries.append([entries[-1][0] + 1 if entries else 1, start, end])
+    refs = []
+    for number, start, end in entries:
+        body = text[start:end]
+        url_m = _URL.search(body)
+        title = _REF_NUMBER.sub("", body, count=1)
+        title = re.split(r",\s*accessed\b|\.?\s*Retrieved? from:?|https?://", title)[0]
+        title = re.sub(r"\s+", " ", title.strip(" -•*\n\t")).strip().rstrip(",")
+        refs.append(Reference(number, title, url_m.group().rstrip(".,") if url_m else None, start, end))
+    return refs

@@ -1,0 +1,104 @@
+"""Command line: ``assistant index | serve | ask | eval``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from assistant.config import Settings
+
+
+def _settings(**overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@click.group(help="A retrieval-grounded, extractive assistant for questions about magnesium glycinate.")
+def main() -> None:
+    pass
+
+
+def _progress_factory(quiet: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    def make(total: int, done: int):  # type: ignore[no-untyped-def]
+        bar = tqdm(total=total, initial=done, unit="chunk", desc="Embedding", disable=quiet or total == 0,
+                   file=sys.stderr, dynamic_ncols=True)
+
+        def advance(n: int) -> None:
+            bar.update(n)
+            if bar.n >= bar.total:
+                bar.close()
+
+        return advance
+
+    return make
+
+
+@main.command("index", help="""Rebuild the search index from a folder of .txt / .md documents.
+
+\b
+Examples:
+  assistant index
+  assistant index --documents my-docs --index my-index
+  assistant index --if-stale        # only when documents or code changed""")
+@click.option("--documents", "documents_dir", type=click.Path(path_type=Path), envvar="ASSISTANT_DOCUMENTS_DIR",
+              help="Folder of source documents [default: documents/].")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="ASSISTANT_INDEX_DIR",
+              help="Where the index is written [default: index/].")
+@click.option("--if-stale", is_flag=True, help="Do nothing when the index already matches the documents.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: bool, quiet: bool) -> None:
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.index import IndexUnavailable, build_index, staleness
+    from assistant.ingest import CorpusError
+
+    settings = _settings(documents_dir=documents_dir, index_dir=index_dir)
+    try:
+        if if_stale:
+            reason = staleness(settings.documents_dir, settings.index_dir, settings)
+            if reason is None:
+                click.echo(f"Index in {settings.index_dir} is up to date.")
+                return
+            click.echo(f"Rebuilding: {reason}.")
+        summary = build_index(settings.documents_dir, settings.index_dir, SentenceTransformerEmbedder,
+                              settings, progress=_progress_factory(quiet))
+    except (CorpusError, IndexUnavailable) as exc:
+        raise click.ClickException(str(exc)) from exc
+    for problem in summary.problems:
+        click.echo(f"warning: {problem}", err=True)
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.units_by_kind.items()))
+    click.echo(f"Indexed {summary.documents} documents in {summary.seconds:.1f} s → {settings.index_dir}")
+    click.echo(f"  units by kind: {kinds}")
+    click.echo(f"  chunks: {summary.chunks} ({summary.searchable_chunks} searchable); "
+               f"embedded {summary.embedded}, reused {summary.reused}")
+    changes = [f"{label}: {', '.join(items)}" for label, items in
+               (("added", summary.added), ("changed", summary.changed), ("removed", summary.removed)) if items]
+    if summary.first_build:
+        click.echo("  since last build: first build")
+    else:
+        click.echo("  since last build: " + ("; ".join(changes) if changes else "no document changes"))
+    if summary.problems:
+        click.echo(f"  skipped files: {len(summary.problems)}")
+
+
+@main.command("serve", help="""Serve the web chat and the HTTP API (builds the index first if it is missing).
+
+
+Examples:
+  assistant serve
+  assistant serve --port 8080 --index my-index""")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ASSISTANT_HOST")
+@click.option("--port", default=8000, show_default=True, type=int, envvar="ASSISTANT_PORT")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="ASSISTANT_INDEX_DIR",
+              help="Index folder [default: index/].")
+def serve_command(host: str, port: int, index_dir: Path | None) -> None:
+    from assistant.server import serve
+
+    serve(_settings(host=host, port=port, index_dir=index_dir))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The one object every edge (API, web chat, CLI) talks to: ``Assistant.ask``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from assistant.answer import compose_answer
+from assistant.config import Settings
+from assistant.embed import Embedder, SentenceTransformerEmbedder
+from assistant.index import LoadedIndex, load_index, read_manifest
+from assistant.retrieve import Retriever
+from assistant.types import Answer, Document
+
+EXAMPLE_QUESTIONS = (
+    "How much magnesium glycinate should I take for sleep?",
+    "Can I take magnesium with doxycycline?",
+    "Is magnesium glycinate safe if I have kidney disease?",
+    "Does magnesium help with anxiety?",
+    "What are the side effects of magnesium glycinate?",
+)
+
+
+class Assistant:
+    """Answers questions from one loaded index; swaps to a newer build without dropping requests."""
+
+    def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._state = (index, Retriever(index, embedder, self.settings))
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
+        settings = settings or Settings()
+        embedder = embedder or SentenceTransformerEmbedder()
+        return cls(load_index(settings.index_dir, embedder.model_id, embedder.dimension), embedder, settings)
+
+    @property
+    def index(self) -> LoadedIndex:
+        return self._state[0]
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        """Quoted passages, cautions and a disclaimer for ``question``; never generated text."""
+        index, retriever = self._state  # one consistent snapshot for the whole request
+        started = time.perf_counter()
+        answer = compose_answer(question, top_k or self.settings.default_top_k, index, retriever, self.settings)
+        answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return answer
+
+    def documents(self) -> list[Document]:
+        return list(self.index.documents.values())
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.index.documents.get(doc_id)
+
+    def example_questions(self) -> list[str]:
+        return list(EXAMPLE_QUESTIONS)
+
+    def status(self) -> dict:
+        index = self.index
+        m = index.manifest
+        return {
+            "status": "ok",
+            "build_id": m.get("build_id"),
+            "built_at": m.get("built_at"),
+            "model": m.get("model"),
+            "vector_index": m.get("vector_index"),
+            "chunker_version": m.get("chunker_version"),
+            "documents": [{"id": d["id"], "path": d["path"], "sha256": d["sha256"]} for d in m.get("documents", [])],
+            "counts": m.get("counts"),
+        }
+
+    def reload_if_changed(self, index_dir: Path | None = None) -> bool:
+        """Load a newer build if ``index/current`` moved; requests in flight keep their snapshot."""
+        index_dir = index_dir or self.settings.index_dir
+        manifest = read_manifest(index_dir)
+        if manifest is None or manifest.get("build_id") == self.index.build_id:
+            return False
+        with self._lock:
+            if manifest.get("build_id") == self.index.build_id:
+                return False
+            fresh = load_index(index_dir, self._embedder.model_id, self._embedder.dimension)
+            self._state = (fresh, Retriever(fresh, self._embedder, self.settings))
+        return True

@@ -1,0 +1,292 @@
+"""Build, save and load the index: chunks, FAISS vectors, BM25 and a manifest, swapped in atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from assistant import ingest
+from assistant.chunking import chunk_units
+from assistant.config import CHUNKER_VERSION, Settings
+from assistant.embed import MODEL_DIMENSION, MODEL_ID, Embedder, embed_all
+from assistant.lexical import BM25Index, tokenize
+from assistant.structure import parse_document
+from assistant.types import Chunk, Document, Reference
+from assistant.vectors import build_vector_index, load_vector_index, save_vector_index
+
+MANIFEST = "manifest.json"
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be used; the message says what to do."""
+
+
+@dataclass
+class LoadedIndex:
+    path: Path
+    manifest: dict
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    searchable: list[int]  # vector / lexical row → position in ``chunks``
+    vectors: faiss.Index
+    lexical: BM25Index
+
+    @property
+    def build_id(self) -> str:
+        return str(self.manifest.get("build_id", ""))
+
+
+@dataclass
+class BuildSummary:
+    build_id: str
+    documents: int
+    units_by_kind: dict[str, int]
+    chunks: int
+    searchable_chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    path: str = ""
+    first_build: bool = False
+
+
+def _settings_fingerprint(settings: Settings) -> dict:
+    return {"chunk_max_chars": settings.chunk_max_chars, "chunk_min_chars": settings.chunk_min_chars}
+
+
+def current_path(index_dir: Path) -> Path:
+    return index_dir / "current"
+
+
+def read_manifest(index_dir: Path) -> dict | None:
+    path = current_path(index_dir) / MANIFEST
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def staleness(documents_dir: Path, index_dir: Path, settings: Settings, model_id: str = MODEL_ID) -> str | None:
+    """Why the index must be rebuilt, or None when it matches the documents and this code."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        return "no index has been built yet"
+    if manifest.get("model", {}).get("id") != model_id or manifest.get("chunker_version") != CHUNKER_VERSION:
+        return "the index was built by another model or chunker version"
+    if manifest.get("settings") != _settings_fingerprint(settings):
+        return "chunking settings changed"
+    docs, _ = ingest.load_documents(documents_dir)
+    built = {d["path"]: d["sha256"] for d in manifest.get("documents", [])}
+    if built != {d.path: d.sha256 for d in docs}:
+        return "documents changed since the last build"
+    return None
+
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path) -> Iterator[None]:
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexUnavailable(f"{index_dir}: another build is running") from exc
+        yield
+
+
+def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+    """content hash → vector from the index being served, so unchanged chunks are not re-embedded."""
+    try:
+        old = load_index(index_dir, model_id)
+    except IndexUnavailable:
+        return {}
+    if old.vectors.ntotal == 0 or not hasattr(old.vectors, "reconstruct_n"):
+        return {}
+    mat = old.vectors.reconstruct_n(0, old.vectors.ntotal)
+    return {old.chunks[pos].content_hash: mat[row] for row, pos in enumerate(old.searchable)}
+
+
+def build_index(
+    documents_dir: Path,
+    index_dir: Path,
+    embedder_factory: Callable[[], Embedder],
+    settings: Settings | None = None,
+    progress: Callable[[int, int], Callable[[int], None]] | None = None,
+    model_id: str = MODEL_ID,
+    dimension: int = MODEL_DIMENSION,
+) -> BuildSummary:
+    """Rebuild the index from ``documents_dir``; the served index changes only when all succeeded.
+
+    ``progress(total, already_done)`` returns a callback told how many chunks each batch embedded.
+    """
+    settings = settings or Settings()
+    started = time.perf_counter()
+    with _build_lock(index_dir):
+        docs, problems = ingest.load_documents(documents_dir)
+        documents: list[Document] = []
+        chunks: list[Chunk] = []
+        unit_kinds: Counter[str] = Counter()
+        for doc in docs:
+            try:
+                parsed = parse_document(doc.id, doc.text, markdown=ingest.is_markdown(doc))
+            except Exception as exc:  # a document the parser cannot handle is skipped, named
+                problems.append(ingest.Problem(doc.path, f"skipped: could not be parsed ({exc})"))
+                continue
+            title = doc.title or parsed.title or ingest.fallback_title(doc)
+            documents.append(Document(**{**doc.__dict__, "title": title, "references": parsed.references}))
+            unit_kinds.update(u.kind for u in parsed.units)
+            max_ref = max((r.number for r in parsed.references), default=0)
+            chunks.extend(chunk_units(doc.id, doc.text, parsed.units, settings.chunk_max_chars,
+                                      settings.chunk_min_chars, max_ref))
+        if not documents:
+            raise ingest.CorpusError(f"{documents_dir}: no document could be indexed")
+
+        searchable = [i for i, c in enumerate(chunks) if c.searchable]
+        cache = _previous_vectors(index_dir, model_id)
+        todo = [i for i in searchable if chunks[i].content_hash not in cache]
+        vectors = np.zeros((len(searchable), dimension), dtype=np.float32)
+        fresh: dict[str, np.ndarray] = {}
+        if todo:
+            embedder = embedder_factory()
+            callback = progress(len(searchable), len(searchable) - len(todo)) if progress else None
+            if embedder.dimension != dimension or embedder.model_id != model_id:
+                raise IndexUnavailable(f"embedder {embedder.model_id} ({embedder.dimension} dims) does not match "
+                                       f"the requested {model_id} ({dimension} dims)")
+            texts = [chunks[i].embedding_text() for i in todo]
+            new = embed_all(embedder, texts, settings.embed_batch_size, callback)
+            fresh = {chunks[i].content_hash: new[k] for k, i in enumerate(todo)}
+        for row, pos in enumerate(searchable):
+            h = chunks[pos].content_hash
+            vectors[row] = fresh[h] if h in fresh else cache[h]
+        vindex, vkind = build_vector_index(vectors, settings.ann_threshold)
+        lexical = BM25Index.build([tokenize(chunks[i].embedding_text()) for i in searchable])
+
+        previous = read_manifest(index_dir) or {}
+        old_docs = {d["path"]: d["sha256"] for d in previous.get("documents", [])}
+        new_docs = {d.path: d.sha256 for d in documents}
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        manifest = {
+            "build_id": build_id,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": {"id": model_id, "dimension": int(vectors.shape[1])},
+            "chunker_version": CHUNKER_VERSION,
+            "settings": _settings_fingerprint(settings),
+            "vector_index": vkind,
+            "documents": [{"id": d.id, "path": d.path, "title": d.title, "sha256": d.sha256} for d in documents],
+            "counts": {"documents": len(documents), "units": dict(unit_kinds), "chunks": len(chunks),
+                       "searchable_chunks": len(searchable)},
+        }
+        _write_build(index_dir, build_id, manifest, documents, chunks, searchable, vindex, lexical)
+        return BuildSummary(
+            build_id=build_id, documents=len(documents), units_by_kind=dict(unit_kinds), chunks=len(chunks),
+            searchable_chunks=len(searchable), embedded=len(todo), reused=len(searchable) - len(todo),
+            seconds=time.perf_counter() - started,
+            added=sorted(set(new_docs) - set(old_docs)) if previous else [],
+            removed=sorted(set(old_docs) - set(new_docs)),
+            changed=sorted(p for p in new_docs if p in old_docs and old_docs[p] != new_docs[p]),
+            problems=[str(p) for p in problems], path=str(index_dir / "builds" / build_id),
+            first_build=not previous,
+        )
+
+
+def _write_build(index_dir: Path, build_id: str, manifest: dict, documents: list[Document],
+                 chunks: list[Chunk], searchable: list[int], vindex: faiss.Index, lexical: BM25Index) -> None:
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    tmp = builds / f"{build_id}.tmp-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        (tmp / "documents.json").write_text(
+            json.dumps([asdict(d) for d in documents], ensure_ascii=False), encoding="utf-8")
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+        np.save(tmp / "vector_ids.npy", np.asarray(searchable, dtype=np.int64))
+        save_vector_index(vindex, tmp / "vectors.faiss")
+        lexical.save(tmp)
+        # The manifest is written last: a build folder without one is incomplete.
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        final = builds / build_id
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    link_tmp = index_dir / f".current-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        link_tmp.unlink()
+    os.symlink(f"builds/{build_id}", link_tmp)
+    os.replace(link_tmp, current_path(index_dir))  # the atomic switch
+    _cleanup(builds, keep={build_id})
+
+
+def _cleanup(builds: Path, keep: set[str]) -> None:
+    """Remove abandoned temporary builds and all but the two newest complete builds."""
+    complete = sorted(p.name for p in builds.iterdir() if p.is_dir() and ".tmp-" not in p.name)
+    keep = keep | set(complete[-2:])
+    for p in builds.iterdir():
+        if p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _reference(d: dict) -> Reference:
+    return Reference(**d)
+
+
+def _chunk(d: dict) -> Chunk:
+    d["section_path"] = tuple(d["section_path"])
+    d["sentences"] = tuple(tuple(s) for s in d["sentences"])
+    d["markers"] = tuple(d["markers"])
+    return Chunk(**d)
+
+
+def load_index(index_dir: Path, model_id: str = MODEL_ID, dimension: int | None = None) -> LoadedIndex:
+    """Load the served build; refuse one built for another model or chunker, saying how to fix it."""
+    link = current_path(index_dir)
+    if not link.exists():
+        raise IndexUnavailable(f"No index in {index_dir}. Build it with: assistant index --index {index_dir}")
+    path = link.resolve()  # resolve once, so a swap during loading cannot mix two builds
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"{path / MANIFEST}: unreadable ({exc}). Rebuild with: assistant index") from exc
+    model = manifest.get("model", {})
+    if model.get("id") != model_id or (dimension is not None and model.get("dimension") != dimension):
+        raise IndexUnavailable(
+            f"The index in {index_dir} was built with {model.get('id')} ({model.get('dimension')} dims) but "
+            f"this assistant uses {model_id}. Rebuild it with: assistant index")
+    if manifest.get("chunker_version") != CHUNKER_VERSION:
+        raise IndexUnavailable(
+            f"The index in {index_dir} was built by chunker version {manifest.get('chunker_version')}, this "
+            f"code is version {CHUNKER_VERSION}. Rebuild it with: assistant index")
+    try:
+        raw_docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
+        documents = {}
+        for d in raw_docs:
+            d["references"] = tuple(_reference(r) for r in d.get("references", []))
+            documents[d["id"]] = Document(**d)
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            chunks = [_chunk(json.loads(line)) for line in fh if line.strip()]
+        searchable = np.load(path / "vector_ids.npy").tolist()
+        vectors = load_vector_index(path / "vectors.faiss")
+        lexical = BM25Index.load(path)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexUnavailable(f"The index in {path} is damaged ({exc}). Rebuild it with: assistant index") from exc
+    return LoadedIndex(path, manifest, documents, chunks, searchable, vectors, lexical)

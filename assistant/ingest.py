@@ -1,0 +1,123 @@
+"""Read a folder of documents: exact text, catalog metadata, and one clear line per problem file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.types import Document
+
+SUPPORTED = (".txt", ".md", ".markdown")
+CATALOG = "catalog.json"
+
+
+class CorpusError(Exception):
+    """Nothing could be indexed (missing folder, no readable document)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "document"
+
+
+def _load_catalog(folder: Path, problems: list[Problem]) -> dict[str, dict]:
+    path = folder / CATALOG
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object keyed by file name")
+        return {k: v for k, v in data.items() if isinstance(v, dict)}
+    except (ValueError, UnicodeDecodeError) as exc:
+        problems.append(Problem(CATALOG, f"catalog ignored: {exc}"))
+        return {}
+
+
+def read_text(path: Path) -> str:
+    """The file's exact text. Raises ValueError with a reason a person can act on."""
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ValueError("skipped: the file is empty")
+    if b"\x00" in raw[:8192]:
+        raise ValueError("skipped: binary file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"skipped: not UTF-8 text (invalid byte at offset {exc.start})") from exc
+    # A byte-order mark is not part of the text people quote; offsets are into the decoded text.
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _fallback_title(path: Path) -> str:
+    return re.sub(r"[-_]+", " ", path.stem).strip().capitalize() or path.name
+
+
+def load_documents(folder: Path) -> tuple[list[Document], list[Problem]]:
+    """All readable ``.txt``/``.md`` files under ``folder`` (sorted, recursive)."""
+    if not folder.exists():
+        raise CorpusError(f"{folder}: documents folder not found")
+    if not folder.is_dir():
+        raise CorpusError(f"{folder}: not a folder")
+    problems: list[Problem] = []
+    catalog = _load_catalog(folder, problems)
+    docs: list[Document] = []
+    seen: set[str] = set()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(folder).parts) or rel == CATALOG:
+            continue
+        if path.suffix.lower() not in SUPPORTED:
+            problems.append(Problem(rel, f"skipped: unsupported file type '{path.suffix or '(none)'}' "
+                                         f"(supported: {', '.join(SUPPORTED)})"))
+            continue
+        try:
+            text = read_text(path)
+        except OSError as exc:
+            problems.append(Problem(rel, f"skipped: cannot read ({exc.strerror or exc})"))
+            continue
+        except ValueError as exc:
+            problems.append(Problem(rel, str(exc)))
+            continue
+        doc_id = slugify(rel.rsplit(".", 1)[0])
+        if doc_id in seen:
+            doc_id = slugify(rel)
+        seen.add(doc_id)
+        meta = catalog.get(rel, {})
+        docs.append(
+            Document(
+                id=doc_id,
+                title=str(meta.get("title") or ""),
+                text=text,
+                path=rel,
+                sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                source_kind=str(meta.get("kind") or "document"),
+                date=meta.get("date"),
+                publisher=meta.get("publisher"),
+                origin=meta.get("origin"),
+            )
+        )
+    if not docs:
+        detail = f" ({len(problems)} file(s) skipped)" if problems else ""
+        raise CorpusError(f"{folder}: no indexable documents{detail}")
+    return docs, problems
+
+
+def is_markdown(doc: Document) -> bool:
+    return doc.path.lower().endswith((".md", ".markdown"))
+
+
+def fallback_title(doc: Document) -> str:
+    return _fallback_title(Path(doc.path))
