@@ -36,3 +36,16 @@ def fake_assistant(tiny_settings: Settings, fake_embedder: FakeEmbedder) -> Assi
                 model_id=FAKE_MODEL_ID, dimension=fake_embedder.dimension)
     index = load_index(tiny_settings.index_dir, FAKE_MODEL_ID, fake_embedder.dimension)
     return Assistant(index, fake_embedder, tiny_settings)
+
+
+@pytest.fixture(scope="session")
+def real_assistant() -> Assistant:
+    """The real model over the bundled documents' index (built first if missing or stale). Loaded once."""
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.index import staleness
+
+    settings = Settings()
+    embedder = SentenceTransformerEmbedder()
+    if staleness(settings.documents_dir, settings.index_dir, settings) is not None:
+        build_index(settings.documents_dir, settings.index_dir, lambda: embedder, settings)
+    return Assistant.load(settings, embedder)

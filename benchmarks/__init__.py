@@ -1,0 +1,1 @@
+"""Speed, scale and quality benchmarks (see RESULTS.md)."""
