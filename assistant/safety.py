@@ -1,0 +1,143 @@
+"""Cautions quoted from the sources for a question, the disclaimer slot, and the emergency notice."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from assistant.index import LoadedIndex
+from assistant.lexical import tokenize
+from assistant.passages import make_passage
+from assistant.query import Query
+from assistant.types import Chunk, Notice, Passage
+
+EMERGENCY_TEXT = (
+    "This may be a medical emergency. Call your local emergency number (911 in the US) or a poison control "
+    "centre now, or go to the nearest emergency department. Do not wait for symptoms to get worse. "
+    "This assistant only quotes written sources and cannot help in an emergency."
+)
+
+# Topics a question can touch: the words that reveal them, and one probe per caution to quote
+# (each probe is written in the sources' own words and picks the single best-matching caution).
+TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "toxicity": (r"\b(overdose|too much|toxic\w*|poison\w*|handful|swallowed|passed out|faint\w*)\b",
+                 ("magnesium toxicity hypermagnesemia life-threatening overdose laxatives antacids renal failure",)),
+    "dose": (r"\b(dose|doses|dosage|dosing|how much|how many|mg|milligrams?|grams?|intake|split|upper limit|"
+             r"a day|per day|daily|protocol|\d{3,4}\s*mg)\b",
+             ("tolerable upper intake level UL 350 mg day adults applies dietary supplements medications",
+              "exceeding 800 mg elemental magnesium daily medical supervision diarrhea cardiac effects",
+              "therapeutic dosages exceed UL guidance healthcare professional benefits risks")),
+    "kidney": (r"\b(kidney|kidneys|renal|dialysis|gfr)\b",
+               ("kidney disease should not take magnesium supplements unless directed closely monitored physician",
+                "severe kidney disease excrete excess magnesium hypermagnesemia consult physician")),
+    "heart": (r"\b(heart|cardiac|heartbeat|heart rate|pulse|arrhythmia|heart block)\b",
+              ("high doses magnesium slow heart rate heart block heart medications consult physician",)),
+    "myasthenia": (r"\bmyasthenia\b", ("myasthenia gravis acetylcholine neuromuscular worsen muscle weakness",)),
+    "pregnancy": (r"\b(pregnan\w*|breastfeed\w*|breast feeding|nursing|lactat\w*|expecting)\b",
+                  ("consult healthcare professional pregnant breastfeeding taking medications chronic conditions",
+                   "pregnant breastfeeding anyone taking medications interact consult qualified healthcare provider")),
+    "medication": (r"\b(medication|medications|medicine|drug|drugs|prescribed|antibiotic\w*|relaxant\w*|"
+                   r"statin)\b",
+                   ("magnesium interact antibiotics tetracyclines fluoroquinolones blood pressure medications "
+                    "muscle relaxants",)),
+    "side_effect": (r"\b(side effects?|diarrh\w*|nausea|stomach|bathroom|drows\w*|laxative|loose)\b",
+                    ("common side effects diarrhea nausea abdominal cramping dose-dependent",)),
+}
+PERSONAL = re.compile(r"\b(i|i'm|im|me|my|should|worth|start|starting|safe|okay|ok)\b", re.I)
+GENERAL_CAUTION = "consult doctor before starting supplement regimen existing health conditions take medications"
+
+_OVERDOSE = re.compile(
+    r"\b(overdos\w*|took (too many|too much|a lot|like \d+|\d+)|taking like \d+|ate (a handful|a bunch|\d+|"
+    r"some|the)|swallowed|got into (my|the|his|her)|handful|\d+\s+(pills|capsules|tablets))\b", re.I)
+_SEVERE = re.compile(
+    r"\b(passed out|pass(ing)? out|faint\w*|unconscious|unresponsive|won'?t wake|barely (beating|breathing)|"
+    r"(very |really )?slow (heart ?beat|heart rate|pulse)|heart (is |feels )?(barely|very slow)|"
+    r"(trouble|difficulty|hard|can'?t|cannot) (breathing|breathe|to breathe)|short(ness)? of breath|"
+    r"chest pain|seizur\w*|collaps\w*|floppy|limp|not breathing|blue lips)\b", re.I)
+_MILD = re.compile(r"\b(very drowsy|extremely drowsy|confus\w*|weak reflexes|reflexes seem weak|dizzy|"
+                   r"vomiting|dialysis)\b", re.I)
+
+
+def emergency_notice(question: str) -> Notice | None:
+    """A fixed seek-care notice when the question describes a possible emergency happening now."""
+    severe = bool(_SEVERE.search(question))
+    overdose = bool(_OVERDOSE.search(question))
+    mild = bool(_MILD.search(question))
+    if severe or (overdose and mild) or ("dialysis" in question.lower() and "drows" in question.lower()):
+        return Notice("emergency", EMERGENCY_TEXT)
+    return None
+
+
+def topics_of(query: Query, passages: Sequence[Passage]) -> list[str]:
+    probe = " ".join([query.text, *query.expansion])
+    found = [name for name, (pattern, _) in TOPICS.items() if re.search(pattern, probe, re.I)]
+    if "dose" not in found and any(re.search(r"\d\s*mg\b", p.text) for p in passages[:1]):
+        found.append("dose")
+    if query.drugs and "medication" not in found:
+        found.append("medication")
+    return found
+
+
+def _best(index: LoadedIndex, pool: list[Chunk], text: str) -> list[tuple[float, Chunk]]:
+    q = set(tokenize(text))
+    total = sum(index.lexical.idf(t) for t in q) or 1.0
+    scored = []
+    for c in pool:
+        toks = set(tokenize(c.text))
+        scored.append((sum(index.lexical.idf(t) for t in q & toks) / total, c))
+    scored.sort(key=lambda x: -x[0])
+    return scored
+
+
+def select_cautions(query: Query, passages: Sequence[Passage], index: LoadedIndex, hit_chunks: Sequence[Chunk],
+                    max_items: int = 5, max_chars: int = 420) -> tuple[Passage, ...]:
+    """Cautions that bear on the question: topic cautions, named-drug rows, and a general caution."""
+    shown = {(p.document_id, p.start, p.end) for p in passages}
+    safety_pool = [c for c in index.chunks if c.kind == "safety"]
+    picked: list[tuple[Chunk, str]] = []
+
+    def add(chunk: Chunk, probe: str) -> None:
+        if all(chunk.id != c.id for c, _ in picked) and len(picked) < max_items:
+            picked.append((chunk, probe))
+
+    if emergency_notice(query.text or query.original) is not None:
+        for _score, c in _best(index, safety_pool, TOPICS["toxicity"][1][0])[:1]:
+            add(c, TOPICS["toxicity"][1][0])
+    # A named medicine: its interaction row(s).
+    for drug in query.drugs:
+        for c in safety_pool:
+            if c.block == "table_row" and re.search(rf"\b{drug}\b", c.text, re.I):
+                add(c, drug)
+    # Safety chunks the retrieval itself found relevant.
+    for c in hit_chunks[:6]:
+        if c.kind == "safety" and (query.drugs or query.side_effect):
+            add(c, query.text)
+            break
+    for topic in topics_of(query, passages):
+        for probe in TOPICS[topic][1]:
+            for score, c in _best(index, safety_pool, probe)[:1]:
+                if score >= 0.3:
+                    add(c, probe)
+    if PERSONAL.search(query.original) or query.interaction:
+        pool = [c for c in index.chunks if c.kind in ("safety", "disclaimer")]
+        for score, c in _best(index, pool, GENERAL_CAUTION)[:1]:
+            if score >= 0.3:
+                add(c, GENERAL_CAUTION)
+    out = []
+    for chunk, probe in picked:
+        p = make_passage(chunk, index, 0.0, tokenize(probe), max_chars)
+        if (p.document_id, p.start, p.end) not in shown:
+            out.append(p)
+    return tuple(out)
+
+
+def select_disclaimer(index: LoadedIndex, preferred_docs: Sequence[str]) -> Passage:
+    """A disclaimer quoted from the sources: the cited document's own if it has one."""
+    pool = [c for c in index.chunks if c.kind == "disclaimer"]
+    if not pool:
+        raise LookupError("no disclaimer in the indexed sources")
+    rank = {d: i for i, d in enumerate(preferred_docs)}
+    # Prefer medical-advice disclaimers over generic ones, then the cited document's.
+    pool.sort(key=lambda c: (rank.get(c.doc_id, len(rank)), not re.search(r"medical|health", c.text, re.I),
+                             c.start))
+    return make_passage(pool[0], index, 0.0, tokenize("medical advice consult healthcare"), 10_000)
