@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant import conflicts, safety
 from assistant.config import Settings
@@ -19,6 +19,8 @@ from assistant.retrieve import Retriever, SearchResult
 from assistant.types import Answer, Hit, Passage
 
 SAME_DOC_PENALTY = 0.93
+CANDIDATES = 12
+CONFLICT_MIN_SHARE = 0.8
 DUPLICATE_JACCARD = 0.6
 
 
@@ -116,21 +118,40 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-def choose_passages(hits: list[Hit], result: SearchResult, index: LoadedIndex, top_k: int,
-                    max_chars: int) -> list[Passage]:
-    """Greedy selection: best first, other documents preferred, near-duplicates collapsed."""
+def candidates_for(hits: list[Hit], result: SearchResult, index: LoadedIndex,
+                   max_chars: int) -> list[tuple[float, Hit, Passage]]:
     tokens = result.query_tokens
-    pool = [(h.score, h) for h in hits[: max(12, top_k * 4)]]
+    return [(h.score, h, make_passage(h.chunk, index, h.score, tokens, max_chars)) for h in hits[:CANDIDATES]]
+
+
+def show_disagreement(chosen: list[Passage], candidates: list[tuple[float, Hit, Passage]]) -> list[Passage]:
+    """If a close candidate from another document disagrees with the best passage, show it too."""
+    if len(chosen) < 2 or conflicts.find_conflicts(chosen):
+        return chosen
+    best = chosen[0]
+    for score, _, p in sorted(candidates, key=lambda x: -x[0]):
+        if score < CONFLICT_MIN_SHARE * best.score:
+            break
+        if any((c.document_id, c.start) == (p.document_id, p.start) for c in chosen):
+            continue
+        if conflicts.disagree(best, p):
+            return [*chosen[:-1], replace(p, score=round(score, 4))]
+    return chosen
+
+
+def choose_passages(candidates: list[tuple[float, Hit, Passage]], top_k: int) -> list[Passage]:
+    """Greedy selection: best first, other documents preferred, near-duplicates collapsed."""
+    pool = list(candidates)
     chosen: list[Passage] = []
     while pool and len(chosen) < top_k:
         pool.sort(key=lambda x: -x[0])
-        score, hit = pool.pop(0)
-        p = make_passage(hit.chunk, index, hit.score, tokens, max_chars)
+        score, hit, p = pool.pop(0)
+        p = replace(p, score=round(score, 4))
         dup = next((c for c in chosen if _jaccard(c.text, p.text) >= DUPLICATE_JACCARD), None)
         if dup is not None and not conflicts.disagree(dup, p):
             continue
         chosen.append(p)
-        pool = [(s * (SAME_DOC_PENALTY if h.chunk.doc_id == p.document_id else 1.0), h) for s, h in pool]
+        pool = [(s * (SAME_DOC_PENALTY if h.chunk.doc_id == p.document_id else 1.0), h, q) for s, h, q in pool]
     return chosen
 
 
@@ -150,12 +171,13 @@ def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Ret
         if notice is not None:
             tox = retriever.search(question + " toxicity hypermagnesemia symptoms overdose").hits
             hits = sorted({h.chunk.id: h for h in [*tox[:3], *hits]}.values(), key=lambda h: -h.score)
-        passages = choose_passages(hits, result, index, top_k, settings.max_passage_chars)
+        candidates = candidates_for(hits, result, index, settings.max_passage_chars)
+        passages = show_disagreement(choose_passages(candidates, top_k), candidates)
     found_conflicts = conflicts.find_conflicts(passages)
     cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits]) if (
         reason is None) else ()
     try:
-        disclaimer = safety.select_disclaimer(index, [p.document_id for p in passages])
+        disclaimer = safety.select_disclaimer(index, [p.document_id for p in passages], cautions)
     except LookupError:
         doc = next(iter(index.documents.values()))
         disclaimer = Passage(text="", document_id=doc.id, document_title=doc.title, section="", start=0, end=0,

@@ -85,6 +85,8 @@ LAY_TERMS: dict[str, str] = {
     "tracker": "wearable oura",
     "sleep tracker": "wearable oura rings objective",
     "split": "split",
+    "bed": "bedtime",
+    "bedtime": "bed",
     "off-limits": "contraindications contraindicated avoid",
     "off limits": "contraindications contraindicated avoid",
     "not allowed": "contraindications contraindicated",

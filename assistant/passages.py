@@ -27,6 +27,7 @@ def _window(chunk: Chunk, scores: list[float], max_chars: int) -> tuple[int, int
     """(first sentence, last sentence, best sentence) of the window to quote."""
     sents = chunk.sentences
     best = max(range(len(sents)), key=lambda i: (scores[i], -i))
+    floor = max(0.15, 0.3 * scores[best])
     lo = hi = best
     while True:
         options = []
@@ -39,7 +40,7 @@ def _window(chunk: Chunk, scores: list[float], max_chars: int) -> tuple[int, int
             new_lo, new_hi = min(lo, j), max(hi, j)
             span = sents[new_hi][1] - sents[new_lo][0]
             short = sents[hi][1] - sents[lo][0] < MIN_STANDALONE
-            if span <= max_chars and (score > 0 or short):
+            if span <= max_chars and (score >= floor or short):
                 lo, hi, grown = new_lo, new_hi, True
                 break
         if not grown:

@@ -31,10 +31,16 @@ _DOSE = re.compile(r"\b(how much|how many|dose|doses|dosage|dosing|mg|milligrams
                    r"split|take a day|per day|a day|daily|upper limit)\b", re.I)
 _INTERACTION = re.compile(r"\b(with|while|on|taking|interact\w*|mix|combine|stack|together|prescribed)\b", re.I)
 _SIDE_EFFECT = re.compile(r"\b(side effects?|make me|cause|causes|safe|safely|risk|harm|dangerous|okay|ok)\b", re.I)
-_GENERIC = frozenset(
-    "magnesium glycinate supplement supplements take taking get getting help helps use using good bad ok okay "
-    "really actually much many also would could should can does long way thing things day daily people "
-    "someone anyone know tell want need right just like".split()
+# Conversational words: rare in the sources (so BM25 would over-reward them) but never the topic.
+QUESTION_WORDS = frozenset(
+    "happen happens happened get gets getting got make makes made thing things way really actually okay ok "
+    "know tell want need right just like kind sort lot lots much many also still even would could might may "
+    "must will say says said go going goes come comes anything something someone anyone everyone please "
+    "wondering wonder curious question questions guess think maybe".split()
+)
+_GENERIC = QUESTION_WORDS | frozenset(
+    "magnesium glycinate supplement supplements take taking help helps use using good bad should can does "
+    "long day daily people".split()
 )
 
 
@@ -55,7 +61,8 @@ class Query:
 
     @property
     def lexical_text(self) -> str:
-        return " ".join([self.text, *self.expansion])
+        kept = [w for w in words(self.text) if w not in QUESTION_WORDS]
+        return " ".join([*kept, *self.expansion])
 
     @property
     def focus_terms(self) -> list[str]:

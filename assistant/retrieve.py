@@ -22,6 +22,7 @@ from assistant.vectors import search as vector_search
 DENSE_WEIGHT = 0.55
 LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
 SENT_MIX = 0.5
+LEX_SATURATION = 0.5
 AGE_BOOST = 0.3
 DRUG_BOOST = 0.2
 
@@ -99,7 +100,10 @@ class Retriever:
         t3 = time.perf_counter()
         tokens = tokenize(query.lexical_text)
         lex = self.index.lexical.scores(tokens)
-        lex_max = float(lex.max()) if lex.size else 0.0
+        # Normalise by the best score the query could reach (every term matched), not by the best
+        # chunk: a chunk that only shares common words then stays low even when it is the best.
+        lexical = self.index.lexical
+        lex_max = sum(lexical.idf(t) for t in set(tokens)) * (lexical.k1 + 1) * LEX_SATURATION
         lex_rows = [int(r) for r in np.argsort(-lex)[:k] if lex[r] > 0]
         lex_rank = {r: i for i, r in enumerate(lex_rows)}
         t4 = time.perf_counter()

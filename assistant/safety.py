@@ -45,6 +45,7 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 PERSONAL = re.compile(r"\b(i|i'm|im|me|my|should|worth|start|starting|safe|okay|ok)\b", re.I)
 GENERAL_CAUTION = "consult doctor before starting supplement regimen existing health conditions take medications"
+GENERAL_CAUTION_CHARS = 200
 
 _OVERDOSE = re.compile(
     r"\b(overdos\w*|took (too many|too much|a lot|like \d+|\d+)|taking like \d+|ate (a handful|a bunch|\d+|"
@@ -125,15 +126,21 @@ def select_cautions(query: Query, passages: Sequence[Passage], index: LoadedInde
                 add(c, GENERAL_CAUTION)
     out = []
     for chunk, probe in picked:
-        p = make_passage(chunk, index, 0.0, tokenize(probe), max_chars)
+        # The general caution is one sentence of a longer disclaimer: quote just that sentence.
+        limit = GENERAL_CAUTION_CHARS if probe == GENERAL_CAUTION else max_chars
+        p = make_passage(chunk, index, 0.0, tokenize(probe), limit)
         if (p.document_id, p.start, p.end) not in shown:
             out.append(p)
     return tuple(out)
 
 
-def select_disclaimer(index: LoadedIndex, preferred_docs: Sequence[str]) -> Passage:
-    """A disclaimer quoted from the sources: the cited document's own if it has one."""
+def select_disclaimer(index: LoadedIndex, preferred_docs: Sequence[str],
+                      avoid: Sequence[Passage] = ()) -> Passage:
+    """A disclaimer quoted from the sources: the cited document's own if it has one, and not a
+    span already quoted as a caution."""
+    used = {(p.document_id, p.start) for p in avoid}
     pool = [c for c in index.chunks if c.kind == "disclaimer"]
+    pool = [c for c in pool if not any(d == c.doc_id and c.start <= s < c.end for d, s in used)] or pool
     if not pool:
         raise LookupError("no disclaimer in the indexed sources")
     rank = {d: i for i, d in enumerate(preferred_docs)}
