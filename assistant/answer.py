@@ -21,6 +21,8 @@ from assistant.types import Answer, Hit, Passage
 SAME_DOC_PENALTY = 0.93
 CANDIDATES = 12
 CONFLICT_MIN_SHARE = 0.8
+FOCUS_HITS = 5
+FOCUS_MIN = 0.2
 DUPLICATE_JACCARD = 0.6
 
 
@@ -56,8 +58,8 @@ def coverage(result: SearchResult, index: LoadedIndex) -> Coverage:
 
 _AMOUNT = re.compile(r"\d\s*(mg|g|grams?|mcg|µg|milligrams?)\b", re.I)
 _EXPLICIT_DOSE = re.compile(
-    r"\b(how much|how many|what (is the |'s the )?(dose|dosage|amount)|which dose|(dose|dosage|dosing) (of|for|is))\b",
-    re.I)
+    r"\b(how much|how many (mg|milligrams?|grams?|capsules?|pills?|tablets?)|"
+    r"what (is the |'s the )?(dose|dosage|amount)|which dose|(dose|dosage|dosing) (of|for|is))\b", re.I)
 
 
 def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
@@ -100,7 +102,19 @@ def dose_support(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> floa
     return best
 
 
-def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer) -> str | None:
+def focus_support(result: SearchResult, retriever: Retriever) -> float:
+    """How close the question's own topic words (without the generic subject, e.g. 'price' in
+    'What is the price of magnesium glycinate?') come to any sentence of the top hits."""
+    q = result.query
+    residual = " ".join(dict.fromkeys([*q.focus_terms, *(w for w in q.expansion if not w.isdigit())]))
+    if not residual.strip() or not result.hits:
+        return 1.0
+    vec = retriever.embed_query(residual)
+    return retriever.best_sentence_similarity(vec, [h.chunk for h in result.hits[:FOCUS_HITS]])
+
+
+def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer,
+                   focus: float = 1.0) -> str | None:
     query = result.query
     if not query.text.strip() or not query.terms:
         return "not_a_question"
@@ -110,6 +124,8 @@ def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer)
         return "not_covered"
     if dose_support(query, result.hits, analyzer) < 0.6:
         return "dose_not_stated"
+    if focus < FOCUS_MIN:
+        return "not_covered"
     return None
 
 
@@ -163,6 +179,8 @@ def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Ret
     notice = safety.emergency_notice(query.text or question)
     cov = coverage(result, index)
     reason = abstain_reason(cov, result, retriever.analyzer)
+    if reason is None:
+        reason = abstain_reason(cov, result, retriever.analyzer, focus_support(result, retriever))
     if notice is not None and reason is not None and query.terms:
         reason = None  # an emergency always gets the toxicity passages
     passages: list[Passage] = []

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.lexical import STOPWORDS, fold, words
-from assistant.lexicon import DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS
+from assistant.lexicon import DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS, OTHER_SUBSTANCES
 
 # Sentences addressed to the system rather than asking about the sources.
 _INSTRUCTION = re.compile(
@@ -60,6 +60,12 @@ class Query:
     instructions_removed: bool = False
 
     @property
+    def dense_text(self) -> str:
+        """What the embedder sees: the corrected question plus the sources' words for it."""
+        extra = [w for w in dict.fromkeys(self.expansion) if not w.isdigit() and w not in ("dose", "dosage")]
+        return " ".join([self.text, *extra]) if extra else self.text
+
+    @property
     def lexical_text(self) -> str:
         kept = [w for w in words(self.text) if w not in QUESTION_WORDS]
         return " ".join([*kept, *self.expansion])
@@ -77,6 +83,11 @@ def strip_noise(text: str) -> str:
     text = re.sub(r"(?i)\b(select|insert|update|delete|drop)\b[^?]*?;\s*", " ", text)
     text = re.sub(r"[^\w\s.,;:!?'’\"()%+\-–/<>]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_FILLER = re.compile(
+    r"\b(long story short|to make a long story short|anyway|anyways|by the way|so basically|basically|"
+    r"just wondering|i was wondering|quick question|hi|hello|hey|thanks|thank you)\b[,!.]*", re.I)
 
 
 def _sentences(text: str) -> list[str]:
@@ -99,15 +110,19 @@ def remove_instructions(text: str) -> tuple[str, bool]:
 
 
 def focus_question(text: str, max_chars: int = 300) -> str:
-    """A long story ends in the question: keep the question sentences (and the one before)."""
+    """A long story ends in the question: keep the question sentences (and the sentence before
+    one only when the question alone is too short to carry its topic)."""
     if len(text) <= max_chars:
         return text
     sents = _sentences(text)
-    idx = [i for i, s in enumerate(sents) if s.endswith("?")]
-    if not idx:
-        return " ".join(sents[-2:])
-    keep = sorted({j for i in idx for j in (i - 1, i) if j >= 0})
-    return " ".join(sents[j] for j in keep)
+    idx = [i for i, s in enumerate(sents) if s.endswith("?")] or [len(sents) - 1]
+    keep: set[int] = set()
+    for i in idx:
+        keep.add(i)
+        content = [w for w in words(sents[i]) if w not in STOPWORDS and w not in QUESTION_WORDS]
+        if len(content) < 3 and i > 0:
+            keep.add(i - 1)
+    return " ".join(sents[j] for j in sorted(keep))
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -173,7 +188,7 @@ class QueryAnalyzer:
         self.counts = counts
         self.df = df
         self.n_texts = max(n, 1)
-        known = set(counts) | set(DRUG_CLASSES) | {w for k in LAY_TERMS for w in k.split()}
+        known = set(counts) | set(DRUG_CLASSES) | set(OTHER_SUBSTANCES) | {w for k in LAY_TERMS for w in k.split()}
         self._known = frozenset(known)
         self._english = english_words()
         self._vocab = sorted(w for w in known if len(w) >= 3 and not w.isdigit())
@@ -198,6 +213,7 @@ class QueryAnalyzer:
         cleaned = strip_noise(question)
         cleaned, removed = remove_instructions(cleaned)
         cleaned = focus_question(cleaned)
+        cleaned = re.sub(r"\s+", " ", _FILLER.sub(" ", cleaned)).strip() or cleaned
         folded = fold(cleaned)
         expansion: list[str] = []
         foreign = len(set(words(folded)) & _FOREIGN_MARKERS) >= 2

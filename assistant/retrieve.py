@@ -16,7 +16,7 @@ from assistant.embed import Embedder, embed_all
 from assistant.index import LoadedIndex
 from assistant.lexical import fold, tokenize
 from assistant.query import Query, QueryAnalyzer
-from assistant.types import Hit
+from assistant.types import Chunk, Hit
 from assistant.vectors import search as vector_search
 
 DENSE_WEIGHT = 0.55
@@ -76,9 +76,18 @@ class Retriever:
         self._folded = [fold(c.text) for c in chunks]
         self._ranges = [_age_ranges(c.text) if c.block == "table_row" else [] for c in chunks]
         self.sentence_rows, self.sentence_spans, self.sentence_vectors = sentence_vectors(index, embedder)
+        self._row_of = {c.id: r for r, c in enumerate(chunks)}
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_batch([text])[0]
+
+    def best_sentence_similarity(self, vec: np.ndarray, chunks: list[Chunk]) -> float:
+        """The highest similarity between ``vec`` and any sentence of ``chunks``."""
+        rows = [self._row_of[c.id] for c in chunks if c.id in self._row_of]
+        if not rows or not len(self.sentence_rows):
+            return 0.0
+        mask = np.isin(self.sentence_rows, rows)
+        return float((self.sentence_vectors[mask] @ vec).max()) if mask.any() else 0.0
 
     def _dense_scores(self, qvec: np.ndarray, rows: list[int]) -> dict[int, float]:
         return {r: float(np.dot(self.index.vectors.reconstruct(r), qvec)) for r in rows}
@@ -89,7 +98,7 @@ class Retriever:
         t0 = time.perf_counter()
         query = query or self.analyzer.analyze(question)
         t1 = time.perf_counter()
-        qvec = self.embed_query(query.text or question)
+        qvec = self.embed_query(query.dense_text or question)
         t2 = time.perf_counter()
         n = len(self.index.searchable)
         if n == 0:

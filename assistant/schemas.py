@@ -1,0 +1,191 @@
+"""Public HTTP models (the answer contract in API.md) and their conversion from the internal dataclasses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from assistant.types import Answer, Conflict, Document, Notice, Passage, Reference, Span
+
+MAX_QUESTION_CHARS = 1000
+MIN_TOP_K, MAX_TOP_K, DEFAULT_TOP_K = 1, 10, 3
+
+# C0 controls other than tab / newline / carriage return, DEL, and unpaired UTF-16 surrogates (which
+# JSON allows as escapes but which cannot be encoded as UTF-8).
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_question(value: str) -> str:
+    """The question trimmed of surrounding white space; ``ValueError`` with a readable reason if unusable."""
+    question = value.strip()
+    if not question:
+        raise ValueError("question must not be empty or only white space")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(f"question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS} "
+                         f"(after trimming white space)")
+    bad = _FORBIDDEN.search(question)
+    if bad:
+        raise ValueError(f"question contains a character that is not allowed (U+{ord(bad.group()):04X}); "
+                         "remove it and ask again")
+    return question
+
+
+class AskRequest(BaseModel):
+    """A question for ``POST /api/ask``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "examples": [{"question": "How much magnesium glycinate should I take for sleep?", "top_k": 3}]})
+
+    question: str = Field(strict=True, description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
+    top_k: int = Field(DEFAULT_TOP_K, strict=True, ge=MIN_TOP_K, le=MAX_TOP_K,
+                       description="How many answer passages at most.")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        return clean_question(value)
+
+
+class SpanOut(BaseModel):
+    start: int
+    end: int
+
+
+class ReferenceOut(BaseModel):
+    """A works-cited entry of the source that a footnote marker in the passage points to."""
+
+    number: int
+    title: str
+    url: str | None
+    start: int = Field(description="Where the entry is in the source document's text.")
+    end: int
+
+
+class PassageOut(BaseModel):
+    """A quoted span: ``text`` is exactly ``GET /api/documents/{document_id}``'s ``text[start:end]``."""
+
+    text: str
+    document_id: str
+    document_title: str
+    section: str
+    start: int
+    end: int
+    score: float
+    highlight: SpanOut | None = Field(description="The sentence inside [start, end) that answers best.")
+    evidence: str | None = Field(description="The strength of evidence the source itself states, if any.")
+    references: list[ReferenceOut]
+    kind: str = Field(description="body, safety or disclaimer.")
+    section_start: int | None = Field(None, description="Where the passage's section begins in the document.")
+
+
+class NoticeOut(BaseModel):
+    kind: str = Field(description='"emergency"')
+    text: str
+
+
+class ConflictOut(BaseModel):
+    """Passages (indexes into ``passages``) whose sources disagree on one point."""
+
+    topic: str
+    passages: list[int]
+    documents: list[str]
+
+
+class AnswerOut(BaseModel):
+    """Quoted passages, cautions and a quoted disclaimer; nothing is generated."""
+
+    question: str
+    answered: bool
+    reason: str | None = Field(description='Why nothing was answered (e.g. "not_covered"), else null.')
+    passages: list[PassageOut]
+    safety: list[PassageOut]
+    disclaimer: PassageOut
+    notice: NoticeOut | None
+    conflicts: list[ConflictOut] = []
+
+
+class DocumentSummaryOut(BaseModel):
+    id: str
+    title: str
+    source_kind: str
+    date: str | None
+    publisher: str | None
+    characters: int
+
+
+class DocumentOut(DocumentSummaryOut):
+    text: str
+    references: list[ReferenceOut]
+
+
+class HealthOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: str
+    build_id: str | None = None
+    built_at: str | None = None
+    model: dict[str, Any] | None = None
+    vector_index: str | None = None
+    chunker_version: str | None = None
+    documents: list[dict[str, Any]] = []
+    counts: dict[str, Any] | None = None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+class ValidationErrorItem(BaseModel):
+    field: str = Field(description='Where the problem is, e.g. "question" or "body".')
+    message: str
+
+
+class ValidationErrorOut(BaseModel):
+    detail: str = Field(description="What is wrong, in one sentence per problem.")
+    errors: list[ValidationErrorItem]
+
+
+def span_out(span: Span | None) -> SpanOut | None:
+    return None if span is None else SpanOut(start=span.start, end=span.end)
+
+
+def reference_out(ref: Reference) -> ReferenceOut:
+    return ReferenceOut(number=ref.number, title=ref.title, url=ref.url, start=ref.start, end=ref.end)
+
+
+def passage_out(p: Passage) -> PassageOut:
+    return PassageOut(
+        text=p.text, document_id=p.document_id, document_title=p.document_title, section=p.section,
+        start=p.start, end=p.end, score=p.score, highlight=span_out(p.highlight), evidence=p.evidence,
+        references=[reference_out(r) for r in p.references], kind=p.kind, section_start=p.section_start,
+    )
+
+
+def notice_out(n: Notice | None) -> NoticeOut | None:
+    return None if n is None else NoticeOut(kind=n.kind, text=n.text)
+
+
+def conflict_out(c: Conflict) -> ConflictOut:
+    return ConflictOut(topic=c.topic, passages=list(c.passages), documents=list(c.documents))
+
+
+def answer_out(answer: Answer) -> AnswerOut:
+    return AnswerOut(
+        question=answer.question, answered=answer.answered, reason=answer.reason,
+        passages=[passage_out(p) for p in answer.passages], safety=[passage_out(p) for p in answer.safety],
+        disclaimer=passage_out(answer.disclaimer), notice=notice_out(answer.notice),
+        conflicts=[conflict_out(c) for c in answer.conflicts],
+    )
+
+
+def document_summary_out(doc: Document) -> DocumentSummaryOut:
+    return DocumentSummaryOut(id=doc.id, title=doc.title, source_kind=doc.source_kind, date=doc.date,
+                              publisher=doc.publisher, characters=len(doc.text))
+
+
+def document_out(doc: Document) -> DocumentOut:
+    return DocumentOut(id=doc.id, title=doc.title, source_kind=doc.source_kind, date=doc.date,
+                       publisher=doc.publisher, characters=len(doc.text), text=doc.text,
+                       references=[reference_out(r) for r in doc.references])

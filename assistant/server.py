@@ -1,0 +1,339 @@
+"""The FastAPI application (``create_app``) and ``serve``: make sure the index exists, then run uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import logging
+import re
+import sys
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant import api, web
+from assistant.config import Settings
+from assistant.engine import Assistant
+
+log = logging.getLogger("assistant.server")
+
+MAX_BODY_BYTES = 64 * 1024
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+# --- middleware (pure ASGI, so nothing is buffered or rewrapped needlessly) ---------------------------------
+
+async def _send_json(send: Send, status: int, payload: dict) -> None:
+    response = JSONResponse(payload, status_code=status)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every response; a route may set a stricter/looser CSP of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.decode("latin-1").lower() for k, _ in headers}
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``limit`` bytes with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    def _too_large(self) -> dict:
+        return {"detail": f"The request body is too large: the limit is {self.limit} bytes "
+                          f"(a question may have at most 1000 characters)."}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > self.limit:
+            await _send_json(send, 413, self._too_large())
+            return
+        # Read the (small) body up front, counting: a chunked upload cannot sneak past the limit.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await _send_json(send, 413, self._too_large())
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class InternalErrorMiddleware:
+    """The catch-all: an unexpected exception is logged and answered with a JSON 500 (a genuine bug)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error while serving %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await _send_json(send, 500, {"detail": "Internal server error. This is a bug; it has been logged."})
+
+
+# --- error responses ----------------------------------------------------------------------------------------
+
+_FIELD_MESSAGES: dict[str, Callable[[str, dict], str]] = {
+    "missing": lambda f, e: ("The request body is missing: send JSON like "
+                             '{"question": "Does magnesium help with anxiety?"}') if f == "body" else f"{f} is required",
+    "json_invalid": lambda f, e: f"The body is not valid JSON ({e.get('ctx', {}).get('error', 'decode error')})",
+    "string_type": lambda f, e: f"{f} must be a string",
+    "int_type": lambda f, e: f"{f} must be a whole number",
+    "greater_than_equal": lambda f, e: f"{f} must be at least {e.get('ctx', {}).get('ge')}",
+    "less_than_equal": lambda f, e: f"{f} must be at most {e.get('ctx', {}).get('le')}",
+    "extra_forbidden": lambda f, e: f"Unknown field {f!r}; the fields are question and top_k",
+    "model_attributes_type": lambda f, e: 'The body must be a JSON object like {"question": "..."}',
+    "dict_type": lambda f, e: 'The body must be a JSON object like {"question": "..."}',
+    "value_error": lambda f, e: str(e.get("msg", "")).removeprefix("Value error, "),
+}
+
+
+def _field(loc: tuple | list) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts) if parts else "body"
+
+
+def describe_validation_errors(errors: Any) -> list[dict[str, str]]:
+    """Pydantic's errors as ``{"field", "message"}`` a person can act on."""
+    items = []
+    for e in errors:
+        loc = e.get("loc", ())
+        field = "body" if e.get("type") == "json_invalid" else _field(loc)
+        describe = _FIELD_MESSAGES.get(str(e.get("type")))
+        message = describe(field, e) if describe else f"{field}: {e.get('msg', 'invalid')}"
+        items.append({"field": field, "message": message})
+    return items
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    items = describe_validation_errors(errors)
+    detail = "; ".join(i["message"] for i in items) or "The request is invalid"
+    return JSONResponse({"detail": detail + ".", "errors": items}, status_code=422)
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    return not (path.startswith("/api") or path == "/healthz") and "text/html" in request.headers.get("accept", "")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if _wants_html(request) and exc.status_code in (404, 405):
+        title = "Page not found" if exc.status_code == 404 else "Not allowed"
+        return web.render_error(request, exc.status_code, title, "There is nothing here. Go back to the chat.")
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:  # reached only if a middleware itself fails
+    log.error("unhandled error while serving %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "Internal server error. This is a bug; it has been logged."}, status_code=500)
+
+
+# --- /docs under the same CSP, allowing only Swagger UI's CDN and its one inline script by hash --------------
+
+def _docs(app: FastAPI) -> Callable[[], HTMLResponse]:
+    def docs() -> HTMLResponse:
+        page = get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — API")
+        html = page.body.decode() if isinstance(page.body, bytes) else str(page.body)
+        hashes = " ".join(
+            "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+            for s in re.findall(r"<script>(.*?)</script>", html, flags=re.S))
+        csp = (f"default-src 'self'; script-src 'self' https://cdn.jsdelivr.net {hashes}; "
+               "style-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; img-src 'self' data: https:; "
+               "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+        return HTMLResponse(html, headers={"content-security-policy": csp})
+
+    return docs
+
+
+# --- application ---------------------------------------------------------------------------------------------
+
+async def _reload_forever(app: FastAPI, interval: float) -> None:
+    """Switch to a newer index build when ``assistant index`` finished one; requests keep their snapshot."""
+    while True:
+        await asyncio.sleep(interval)
+        assistant: Assistant | None = getattr(app.state, "assistant", None)
+        if assistant is None:
+            continue
+        try:
+            if await run_in_threadpool(assistant.reload_if_changed):
+                log.info("serving index build %s", assistant.status().get("build_id"))
+        except Exception as exc:  # a half-written or broken build: keep serving the current one
+            log.warning("index reload failed, still serving the previous build: %s", exc)
+
+
+def create_app(assistant: Assistant | None = None, settings: Settings | None = None) -> FastAPI:
+    """The web chat and the API over ``assistant``, or over the index in ``settings`` loaded at start-up."""
+    settings = settings or (assistant.settings if assistant is not None else Settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.assistant is None:
+            try:
+                app.state.assistant = await run_in_threadpool(Assistant.load, settings)
+            except Exception as exc:
+                app.state.startup_error = exc
+                log.error("cannot start: %s", exc)
+                raise
+            log.info("serving index build %s from %s", app.state.assistant.status().get("build_id"),
+                     settings.index_dir)
+        task = asyncio.create_task(_reload_forever(app, settings.reload_interval)) \
+            if settings.reload_interval > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(
+        title="Magnesium glycinate assistant",
+        summary="Extractive answers: quoted passages from the bundled sources, with exact citations.",
+        version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+    )
+    app.state.assistant = assistant
+    app.state.settings = settings
+    app.state.startup_error = None
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)
+    # Added last = outermost: headers go on every response, including the 413 and the 500.
+    app.add_middleware(InternalErrorMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limit=MAX_BODY_BYTES)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.include_router(api.router)
+    app.include_router(web.router)
+    app.add_api_route("/docs", _docs(app), methods=["GET"], include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
+    return app
+
+
+def _progress(total: int, done: int) -> Callable[[int], None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=done, unit="chunk", desc="Embedding", disable=total == 0, file=sys.stderr)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= bar.total:
+            bar.close()
+
+    return advance
+
+
+def ensure_index(settings: Settings) -> None:
+    """Build the index first when it is missing or stale (documents, model, chunker or settings changed)."""
+    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.index import build_index, staleness
+
+    reason = staleness(settings.documents_dir, settings.index_dir, settings)
+    if reason is None:
+        return
+    print(f"Building the index in {settings.index_dir} first: {reason}.", file=sys.stderr)
+    summary = build_index(settings.documents_dir, settings.index_dir, SentenceTransformerEmbedder, settings,
+                          progress=_progress)
+    for problem in summary.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"Indexed {summary.documents} documents ({summary.chunks} chunks) in {summary.seconds:.1f} s.",
+          file=sys.stderr)
+
+
+def serve(settings: Settings) -> None:
+    """``assistant serve``: ensure the index, then serve the chat and the API (127.0.0.1 by default)."""
+    import uvicorn
+
+    from assistant.index import IndexUnavailable
+    from assistant.ingest import CorpusError
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    try:
+        ensure_index(settings)
+    except (CorpusError, IndexUnavailable) as exc:
+        sys.exit(f"Cannot build the index: {exc}")
+    app = create_app(settings=settings)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info"))
+    print(f"Serving the chat on http://{settings.host}:{settings.port}/ (API docs at /docs)", file=sys.stderr)
+    try:
+        server.run()
+    except SystemExit:  # uvicorn exits this way when the lifespan start-up failed
+        if app.state.startup_error is None:
+            raise
+    if app.state.startup_error is not None:
+        sys.exit(f"Cannot start the server: {app.state.startup_error}\n"
+                 f"Rebuild the index with: assistant index --index {settings.index_dir}")
+    if not server.started:
+        sys.exit(1)

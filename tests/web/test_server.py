@@ -1,0 +1,189 @@
+"""A live uvicorn server on loopback: concurrent questions, index reload without a restart, start-up."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant import server
+from assistant.config import Settings
+from assistant.engine import Assistant
+from assistant.index import IndexUnavailable, build_index
+from assistant.server import create_app
+from tests.fakes import FAKE_MODEL_ID, FakeEmbedder
+from tests.web.conftest import DocumentTexts, check_answer, live_server
+
+QUESTIONS = [
+    "How much magnesium glycinate should I take for sleep?",
+    "Can I take magnesium with doxycycline?",
+    "Is magnesium glycinate safe if I have kidney disease?",
+    "Does magnesium help with anxiety?",
+    "What are the side effects of magnesium glycinate?",
+    "magnesium and calcium absorption",
+    "How do volcanoes form?",
+]
+
+
+def test_concurrent_questions(live_url: str) -> None:
+    """16 client threads × 25 questions against the live server: every answer valid, no error."""
+    with httpx.Client(base_url=live_url, timeout=30) as shared:
+        texts = DocumentTexts(shared.get)
+
+        def client_thread(n: int) -> int:
+            done = 0
+            with httpx.Client(base_url=live_url, timeout=30) as c:
+                for i in range(25):
+                    top_k = 1 + (n + i) % 5
+                    question = QUESTIONS[(n * 25 + i) % len(QUESTIONS)]
+                    response = c.post("/api/ask", json={"question": question, "top_k": top_k})
+                    assert response.status_code == 200, response.text
+                    body = response.json()
+                    check_answer(body, texts, top_k=top_k)
+                    assert body["question"] == question
+                    done += 1
+            return done
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            assert sum(pool.map(client_thread, range(16))) == 16 * 25
+
+
+def test_a_rebuilt_index_is_served_without_a_restart(fake_assistant: Assistant, tiny_settings: Settings) -> None:
+    settings = tiny_settings.model_copy(update={"reload_interval": 0.05})
+    doc_path = sorted(settings.documents_dir.glob("*.txt"))[0]
+    doc_id = doc_path.stem
+    added = "\n\nMagnesium glycinate and zinc picolinate may be taken at different times of day.\n"
+    errors: list[str] = []
+    stop = threading.Event()
+
+    with live_server(create_app(fake_assistant, settings)) as url, httpx.Client(base_url=url, timeout=30) as c:
+        before = c.get("/healthz").json()["build_id"]
+        old_texts = {d["id"]: c.get(f"/api/documents/{d['id']}").json()["text"] for d in c.get("/api/documents").json()}
+
+        def texts(doc: str) -> list[str]:
+            return [old_texts[doc], old_texts[doc] + added] if doc == doc_id else [old_texts[doc]]
+
+        def hammer() -> None:
+            with httpx.Client(base_url=url, timeout=30) as h:
+                i = 0
+                while not stop.is_set():
+                    try:
+                        response = h.post("/api/ask", json={"question": QUESTIONS[i % len(QUESTIONS)]})
+                        if response.status_code != 200:
+                            errors.append(f"{response.status_code}: {response.text}")
+                        else:
+                            check_answer(response.json(), texts)
+                        health = h.get("/healthz")
+                        if health.status_code != 200:
+                            errors.append(f"healthz {health.status_code}")
+                    except Exception as exc:  # collected and reported below
+                        errors.append(repr(exc))
+                    i += 1
+
+        workers = [threading.Thread(target=hammer) for _ in range(4)]
+        for w in workers:
+            w.start()
+        try:
+            time.sleep(0.2)
+            doc_path.write_text(doc_path.read_text(encoding="utf-8") + added, encoding="utf-8")
+            embedder = FakeEmbedder()
+            build_index(settings.documents_dir, settings.index_dir, lambda: embedder, settings,
+                        model_id=FAKE_MODEL_ID, dimension=embedder.dimension)
+            deadline = time.monotonic() + 20
+            while c.get("/healthz").json()["build_id"] == before:
+                assert time.monotonic() < deadline, "the new build was not picked up"
+                time.sleep(0.05)
+            time.sleep(0.2)  # keep asking on the new build for a moment
+        finally:
+            stop.set()
+            for w in workers:
+                w.join(timeout=30)
+        assert c.get(f"/api/documents/{doc_id}").json()["text"] == old_texts[doc_id] + added
+    assert not errors, errors[:5]
+
+
+def test_reload_is_off_when_the_interval_is_zero(fake_assistant: Assistant, tiny_settings: Settings) -> None:
+    with TestClient(create_app(fake_assistant, tiny_settings)) as c:
+        before = c.get("/healthz").json()["build_id"]
+        embedder = FakeEmbedder()
+        build_index(tiny_settings.documents_dir, tiny_settings.index_dir, lambda: embedder, tiny_settings,
+                    model_id=FAKE_MODEL_ID, dimension=embedder.dimension)
+        time.sleep(0.2)
+        assert c.get("/healthz").json()["build_id"] == before
+
+
+def test_lifespan_loads_the_assistant_once(fake_assistant: Assistant, tiny_settings: Settings,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Settings | None] = []
+
+    def load(settings: Settings | None = None) -> Assistant:
+        calls.append(settings)
+        return fake_assistant
+
+    monkeypatch.setattr(Assistant, "load", staticmethod(load))
+    with TestClient(create_app(settings=tiny_settings)) as c:
+        for _ in range(3):
+            assert c.post("/api/ask", json={"question": "Does magnesium help with anxiety?"}).status_code == 200
+        assert c.get("/healthz").json()["status"] == "ok"
+    assert calls == [tiny_settings]
+
+
+def test_lifespan_failure_is_recorded(tiny_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    def load(settings: Settings | None = None) -> Assistant:
+        raise IndexUnavailable("No index in somewhere. Build it with: assistant index")
+
+    monkeypatch.setattr(Assistant, "load", staticmethod(load))
+    app = create_app(settings=tiny_settings)
+    with pytest.raises(IndexUnavailable), TestClient(app):
+        pass
+    assert isinstance(app.state.startup_error, IndexUnavailable)
+
+
+def test_ensure_index_builds_only_when_stale(tiny_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import assistant.index as index_module
+
+    built: list[Path] = []
+
+    def fake_build(documents_dir: Path, index_dir: Path, *args: object, **kwargs: object) -> object:
+        built.append(index_dir)
+        return index_module.BuildSummary("b", 5, {}, 10, 8, 8, 0, 0.1)
+
+    monkeypatch.setattr(index_module, "build_index", fake_build)
+    monkeypatch.setattr(index_module, "staleness", lambda *a, **k: "no index has been built yet")
+    server.ensure_index(tiny_settings)
+    assert built == [tiny_settings.index_dir]
+    assert "no index has been built yet" in capsys.readouterr().err
+
+    monkeypatch.setattr(index_module, "staleness", lambda *a, **k: None)
+    server.ensure_index(tiny_settings)
+    assert len(built) == 1
+
+
+def test_serve_says_clearly_when_the_index_cannot_be_loaded(tiny_settings: Settings,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    def load(settings: Settings | None = None) -> Assistant:
+        raise IndexUnavailable("The index was built with another/model (8 dims). Rebuild it with: assistant index")
+
+    monkeypatch.setattr(server, "ensure_index", lambda settings: None)
+    monkeypatch.setattr(Assistant, "load", staticmethod(load))
+    settings = tiny_settings.model_copy(update={"port": 0})
+    outcome: list[BaseException] = []
+
+    def run() -> None:  # in its own thread: the main thread may already run an event loop (Playwright)
+        try:
+            server.serve(settings)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    assert len(outcome) == 1 and isinstance(outcome[0], SystemExit)
+    message = str(outcome[0].code)
+    assert "Cannot start the server" in message and "another/model" in message and "assistant index" in message
