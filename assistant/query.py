@@ -109,7 +109,7 @@ def remove_instructions(text: str) -> tuple[str, bool]:
     return " ".join(kept), removed
 
 
-def focus_question(text: str, max_chars: int = 300) -> str:
+def focus_question(text: str, max_chars: int = 200) -> str:
     """A long story ends in the question: keep the question sentences (and the sentence before
     one only when the question alone is too short to carry its topic)."""
     if len(text) <= max_chars:
@@ -120,7 +120,7 @@ def focus_question(text: str, max_chars: int = 300) -> str:
     for i in idx:
         keep.add(i)
         content = [w for w in words(sents[i]) if w not in STOPWORDS and w not in QUESTION_WORDS]
-        if len(content) < 3 and i > 0:
+        if len(content) < 2 and i > 0:
             keep.add(i - 1)
     return " ".join(sents[j] for j in sorted(keep))
 
