@@ -100,5 +100,14 @@ def serve_command(host: str, port: int, index_dir: Path | None) -> None:
     serve(_settings(host=host, port=port, index_dir=index_dir))
 
 
+def _register_answer_commands() -> None:
+    from assistant.cli_answer import ask_command, eval_command
+
+    main.add_command(ask_command)
+    main.add_command(eval_command)
+
+
+_register_answer_commands()
+
 if __name__ == "__main__":
     main()
