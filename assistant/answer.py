@@ -150,8 +150,14 @@ def show_disagreement(chosen: list[Passage], candidates: list[tuple[float, Hit, 
             break
         if any((c.document_id, c.start) == (p.document_id, p.start) for c in chosen):
             continue
-        if conflicts.disagree(best, p):
-            return [*chosen[:-1], replace(p, score=round(score, 4))]
+        partner = next((i for i, c in enumerate(chosen) if conflicts.disagree(c, p)), None)
+        if partner is not None:
+            # Replace the weakest passage that is neither the best nor the one it disagrees with.
+            droppable = [i for i in range(1, len(chosen)) if i != partner]
+            if not droppable:
+                continue
+            kept = [c for i, c in enumerate(chosen) if i != droppable[-1]]
+            return [*kept, replace(p, score=round(score, 4))]
     return chosen
 
 

@@ -20,14 +20,19 @@ _UNIT_STOP = frozenset("and the with for per from that this than are was were".s
 
 
 def figures(text: str) -> dict[str, str]:
-    """'over 300 enzymatic reactions' → {'reactions': '300'}; keyed by the counted thing."""
-    out: dict[str, str] = {}
+    """'over 300 enzymatic reactions' → {'reaction': '300'}; keyed by the counted thing's stem."""
+    return {k: v[0] for k, v in _figures(text).items()}
+
+
+def _figures(text: str) -> dict[str, tuple[str, str]]:
+    out: dict[str, tuple[str, str]] = {}
     for m in _FIGURE.finditer(text):
         number, w1, w2 = m.group(1), (m.group(2) or "").lower(), (m.group(3) or "").lower()
         for word in (w2, w1):
             if word and word not in _UNIT_STOP:
                 key = (tokenize(word, stopwords=False) or [word])[0]
-                out.setdefault(key, re.sub(r"\s+", "", number))
+                thing = f"{w1} {w2}".strip() if word == w2 and w1 not in _UNIT_STOP else word
+                out.setdefault(key, (re.sub(r"\s+", "", number), thing))
                 break
     return out
 
@@ -48,10 +53,10 @@ def disagree(a: Passage, b: Passage) -> str | None:
     """The point two passages from different documents disagree on, or None."""
     if a.document_id == b.document_id:
         return None
-    fa, fb = figures(a.text), figures(b.text)
+    fa, fb = _figures(a.text), _figures(b.text)
     for key in fa.keys() & fb.keys():
-        if fa[key] != fb[key] and key not in ("mg", "year", "week", "day", "hour", "minut"):
-            return f"{key}: {fa[key]} vs {fb[key]}"
+        if fa[key][0] != fb[key][0] and key not in ("mg", "year", "week", "day", "hour", "minut", "befor"):
+            return f"{fa[key][1]}: {fa[key][0]} vs {fb[key][0]}"
     sa, sb = strength(a), strength(b)
     shared = _topic_overlap(a, b)
     if sa is not None and sb is not None and sa != sb and len(shared) >= 3:

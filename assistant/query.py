@@ -58,6 +58,7 @@ class Query:
     interaction: bool = False
     side_effect: bool = False
     instructions_removed: bool = False
+    amounts_mg: list[int] = field(default_factory=list)  # amounts the question states ("1,500 mg")
 
     @property
     def dense_text(self) -> str:
@@ -256,6 +257,7 @@ class QueryAnalyzer:
                 expansion += ["older", "adults", "elderly"]
             else:
                 expansion += ["adults", "19", "years"]
+        amounts = [int(m.replace(",", "")) for m in re.findall(r"(\d{1,2},\d{3}|\d{2,5})\s*(?:mg|milligrams?)\b", scan)]
         terms = [w for w in words(scan) if w not in STOPWORDS and len(w) > 1]
         if ages:
             terms.append("years")
@@ -266,5 +268,5 @@ class QueryAnalyzer:
             drugs=drugs, ages=ages, dose=bool(_DOSE.search(probe)),
             interaction=bool(drugs) or bool(re.search(r"\b(antibiotic|medication|medicine|drug|prescribed|"
                                                       r"relaxant|statin|pill)s?\b", probe)),
-            side_effect=bool(_SIDE_EFFECT.search(probe)), instructions_removed=removed,
+            side_effect=bool(_SIDE_EFFECT.search(probe)), instructions_removed=removed, amounts_mg=amounts,
         )

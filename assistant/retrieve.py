@@ -26,6 +26,10 @@ LEX_SATURATION = 0.5
 AGE_BOOST = 0.3
 DRUG_BOOST = 0.2
 
+LIMIT_CHECK_MG = 300
+LIMIT_BOOST = 0.15
+_LIMIT = re.compile(r"(exceed\w*|upper (intake )?level|\bUL\b|>\s*\d|above|more than|very high doses?)[^.]{0,60}?"
+                    r"\d+\s*mg|\d+\s*mg[^.]{0,40}?(upper|limit|exceed)", re.I)
 _RANGE = re.compile(r"(\d{1,2})\s*[–-]\s*(\d{1,2})\s*years|(\d{1,2})\+\s*years")
 
 
@@ -128,6 +132,12 @@ class Retriever:
                 chunk = self.index.chunks[self.index.searchable[r]]
                 if chunk.block == "table_row" and any(re.search(rf"\b{d}\b", self._folded[r]) for d in query.drugs):
                     exact[r] = exact.get(r, 0.0) + DRUG_BOOST
+        if query.amounts_mg and max(query.amounts_mg) >= LIMIT_CHECK_MG:
+            # "Is 1,500 mg fine?": the sources' stated limits and high-dose cautions answer it.
+            for r in range(n):
+                chunk = self.index.chunks[self.index.searchable[r]]
+                if chunk.kind == "safety" and _LIMIT.search(chunk.text):
+                    exact[r] = exact.get(r, 0.0) + LIMIT_BOOST
         candidates |= set(exact)
         missing = [r for r in candidates if r not in dense]
         dense.update(self._dense_scores(qvec, missing))
