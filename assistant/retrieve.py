@@ -26,6 +26,9 @@ LEX_SATURATION = 0.5
 AGE_BOOST = 0.3
 DRUG_BOOST = 0.2
 
+TIMING_BOOST = 0.1
+_TIMING_Q = re.compile(r"\b(how long (before|after)|how many (hours|minutes)|how far apart|how soon)\b", re.I)
+_DURATION = re.compile(r"\b\d+(\s*[-–]\s*\d+)?\s*(hours?|minutes?|hrs?|mins?)\b", re.I)
 LIMIT_CHECK_MG = 300
 LIMIT_BOOST = 0.15
 _LIMIT = re.compile(r"(exceed\w*|upper (intake )?level|\bUL\b|>\s*\d|above|more than|very high doses?)[^.]{0,60}?"
@@ -138,6 +141,11 @@ class Retriever:
                 chunk = self.index.chunks[self.index.searchable[r]]
                 if chunk.kind == "safety" and _LIMIT.search(chunk.text):
                     exact[r] = exact.get(r, 0.0) + LIMIT_BOOST
+        if _TIMING_Q.search(query.text):
+            # "How long before bed?": passages that state a duration answer it.
+            for r in candidates:
+                if _DURATION.search(self.index.chunks[self.index.searchable[r]].text):
+                    exact[r] = exact.get(r, 0.0) + TIMING_BOOST
         candidates |= set(exact)
         missing = [r for r in candidates if r not in dense]
         dense.update(self._dense_scores(qvec, missing))
