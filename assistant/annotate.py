@@ -21,12 +21,18 @@ SAFETY_TEXT = re.compile(
     re.I,
 )
 DISCLAIMER_TEXT = re.compile(
-    r"for (general )?(educational|informational) purposes only|not intended (as|to (be|diagnose))|"
-    r"(should not|not to) be (construed|considered) as|not (be )?considered a substitute|"
+    r"for (general )?(educational|informational) purposes only|"
     r"substitute for professional medical advice|not been evaluated by the (u\.s\. )?food and drug|"
     r"^\s*(medical )?disclaimer\s*:|^\s*important note\s*:",
     re.I,
 )
+# Wording that is a disclaimer only when it is about advice ("...should not be construed as medical
+# advice"), not in a study abstract ("the results are not intended to be prescriptive").
+_DISCLAIMER_WEAK = re.compile(
+    r"not intended (as|to (be|diagnose))|(should not|not to) be (construed|considered) as|"
+    r"not (be )?considered a substitute for|not a substitute for", re.I
+)
+_ADVICE = re.compile(r"\b(medical|health|healthcare|professional) advice\b|\bdiagnose, (treat|prevent)", re.I)
 NAV_LINE = re.compile(
     r"^(previous|next|previous (post|article)|next (post|article)|back to top|share( this)?|home|menu)$", re.I
 )
@@ -35,21 +41,33 @@ RELATED_LINE = re.compile(
     r"more from|read (more|next))\b", re.I
 )
 CTA = re.compile(
-    r"start a conversation|sign up|subscribe|newsletter|our ai assistant|→\s*$|have questions about this|"
-    r"click here|free, private|download (the|our) app|\bask [A-Z][\w ]*\bAI\b",
+    r"\b(start a conversation|sign up|subscribe|newsletter|our ai assistant|have questions about this|"
+    r"click here|free, private|download (the|our) app)\b|→\s*$|\bask [A-Z][\w ]*\bAI\b",
     re.I,
 )
+# A call to action is short; a long paragraph that mentions "subscribe" is prose.
+CTA_MAX_CHARS = 400
 
 _EVIDENCE_WORDS = r"(?:strong|moderate|limited|weak|preliminary|emerging|suggestive|conflicting|insufficient|mixed|negative|promising)"
 EVIDENCE_LINE = re.compile(
     r"^[\s•\-*]*((?:✓+\s*)?" + _EVIDENCE_WORDS + r"[\w/ ]{0,40}?evidence)\s*:?\s*$", re.I
 )
-EVIDENCE_PREFIX = re.compile(r"^\s*(✓+\s*" + _EVIDENCE_WORDS + r"[\w/ ]{0,30}?Evidence)", re.I)
+# A label at the start of the paragraph it governs: after check marks, run straight into a capital
+# letter, or followed by a colon ("✓✓ Moderate EvidenceMultiple...", "Strong EvidenceClinical...",
+# "Moderate Evidence: Several trials...").
+EVIDENCE_PREFIX = re.compile(
+    r"^\s*(✓+\s*" + _EVIDENCE_WORDS + r"[\w/ ]{0,30}?Evidence|" + _EVIDENCE_WORDS
+    + r"[\w/ ]{0,30}?Evidence(?=(?-i:[A-Z])|\s*:))", re.I
+)
 
 _SUPER_MAP = {c: str(i) for i, c in enumerate(SUPERSCRIPTS)}
 _SUPER_RUN = re.compile(f"[{SUPERSCRIPTS}]+")
-# A plain footnote number: after a word or full stop, before a tab, a line end or the text end.
-_PLAIN_MARKER = re.compile(r"(?<=[.)a-z%])\s(\d{1,2})(?=[ ]?(?:\t|\n|$))")
+# A plain footnote number: after a full stop and before a tab (the end of a PDF table cell), or after
+# a word or full stop at a line end or the text end, but not before a line that continues the
+# sentence in lower case ("at least 2⏎⏎hours after").
+_PLAIN_MARKER = re.compile(
+    r"(?<=[.)])\s(\d{1,2})(?=[ ]?\t)|(?<=[.)a-z%])\s(\d{1,2})(?=[ ]?(?:$|\n(?!\s*(?:[-•*]\s+)?[a-z])))"
+)
 _REF_NUMBER = re.compile(r"^[\s\-•*]*(\d{1,3})[.)]\s+")
 _URL = re.compile(r"https?://\S+")
 
@@ -59,7 +77,7 @@ def is_safety(text: str) -> bool:
 
 
 def is_disclaimer(text: str) -> bool:
-    return bool(DISCLAIMER_TEXT.search(text))
+    return bool(DISCLAIMER_TEXT.search(text)) or bool(_DISCLAIMER_WEAK.search(text) and _ADVICE.search(text))
 
 
 def evidence_line(text: str) -> str | None:
@@ -78,8 +96,8 @@ def _split_run(digits: str, max_ref: int) -> list[int]:
     value = int(digits)
     if 0 < value <= max_ref:
         return [value]
-    # Adjacent markers run together ("³⁹⁴⁰" is 39 and 40): split into valid numbers.
-    for cut in range(1, len(digits)):
+    # Adjacent markers run together ("³⁹⁴⁰" is 39 and 40): split into valid numbers, longest first.
+    for cut in range(len(digits) - 1, 0, -1):
         left, right = digits[:cut], digits[cut:]
         if right[0] != "0" and 0 < int(left) <= max_ref:
             rest = _split_run(right, max_ref)
@@ -96,16 +114,33 @@ def footnote_markers(text: str, max_ref: int) -> tuple[int, ...]:
     for m in _SUPER_RUN.finditer(text):
         found.extend(_split_run("".join(_SUPER_MAP[c] for c in m.group()), max_ref))
     for m in _PLAIN_MARKER.finditer(text):
-        value = int(m.group(1))
+        value = int(m.group(1) or m.group(2))
         if 0 < value <= max_ref:
             found.append(value)
     return tuple(dict.fromkeys(found))
 
 
-def _is_continuation(entry: str, previous_has_url: bool) -> bool:
+def _is_continuation(entry: str, previous: str) -> bool:
+    """An unnumbered line continues the previous entry: a URL or a fragment of one, a lower-case
+    remainder, or anything after an entry left open (no URL yet and no closing full stop)."""
     s = entry.strip().lstrip("-•* ").strip()
     first = s.split(" ", 1)[0] if s else ""
-    return (not previous_has_url) or s.startswith("http") or s.startswith("<") or len(first) >= 20
+    if s.startswith(("http", "<")) or len(first) >= 20 or (s[:1].islower()):
+        return True
+    tail = previous.rstrip()
+    return not _URL.search(previous) and bool(tail) and tail[-1] not in ".!?"
+
+
+def _url(body: str) -> str | None:
+    m = _URL.search(body)
+    if not m:
+        return None
+    url = m.group()
+    # A URL cut by a PDF page break: the rest of the entry is one word on its own line ("glycin⏎⏎ate").
+    rest = re.fullmatch(r"[ \t]*\n\s*([^\s<>]+)\s*", body[m.end() :])
+    if rest and not rest.group(1).startswith("http"):
+        url += rest.group(1)
+    return url.rstrip(".,")
 
 
 def parse_references(spans: list[tuple[int, int]], text: str) -> list[Reference]:
@@ -116,16 +151,15 @@ def parse_references(spans: list[tuple[int, int]], text: str) -> list[Reference]
         m = _REF_NUMBER.match(chunk)
         if m:
             entries.append([int(m.group(1)), start, end])
-        elif entries and _is_continuation(chunk, bool(_URL.search(text[entries[-1][1] : entries[-1][2]]))):
+        elif entries and _is_continuation(chunk, text[entries[-1][1] : entries[-1][2]]):
             entries[-1][2] = end
         else:
             entries.append([entries[-1][0] + 1 if entries else 1, start, end])
     refs = []
     for number, start, end in entries:
         body = text[start:end]
-        url_m = _URL.search(body)
         title = _REF_NUMBER.sub("", body, count=1)
         title = re.split(r",\s*accessed\b|\.?\s*Retrieved? from:?|https?://", title)[0]
         title = re.sub(r"\s+", " ", title.strip(" -•*\n\t")).strip().rstrip(",")
-        refs.append(Reference(number, title, url_m.group().rstrip(".,") if url_m else None, start, end))
+        refs.append(Reference(number, title, _url(body), start, end))
     return refs

@@ -15,6 +15,9 @@ _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:[|\t]\s*:?-{2,}:?\s*)*\|?\s*$")
 _CAPTION = re.compile(r"^\s*Table\s+\d+\s*[:.]")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(\S.*)$")
+_MD_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+_MD_SETEXT = re.compile(r"^\s{0,3}(=+|-{2,})\s*$")
+_MD_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
 _NUMBERED_HEADING = re.compile(r"^\d{1,2}\.\s+[A-Z]")
 _LABEL_PREFIX = re.compile(
     r"^(sources?|note|key (takeaway|finding)s?|tips?|study (insight|results?)|research finding|"
@@ -48,6 +51,7 @@ class Block:
     cells: list[str] = field(default_factory=list)
     caption: str = ""
     followed_by_blank: bool = False
+    literal: bool = False  # a Markdown code block: never a heading, never merged
 
 
 def split_lines(text: str) -> list[Line]:
@@ -62,6 +66,8 @@ def split_lines(text: str) -> list[Line]:
 def clean_heading(text: str) -> str:
     s = _LEADING_SYMBOLS.sub("", text.strip())
     s = re.sub(r"^#{1,6}\s+", "", s)
+    s = re.sub(r"\s+#+$", "", s)  # closing hashes of a Markdown heading ("## Dosage ##")
+    s = s.rstrip("*_ ")  # Markdown emphasis around a heading line ("**Key Points**")
     return re.sub(r"\s+", " ", s).strip().rstrip(":").strip()
 
 
@@ -158,9 +164,26 @@ def _table(lines: list[Line], i: int, sep: str, out: list[Block]) -> int:
     return i
 
 
+def _fenced(lines: list[Line], i: int, out: list[Block]) -> int:
+    """A Markdown fenced code block, fences included, as one literal block; returns the next line."""
+    fence = _MD_FENCE.match(lines[i].text)
+    assert fence is not None
+    marker = fence.group(1)
+    j = i + 1
+    while j < len(lines) and not lines[j].text.strip().startswith(marker):
+        j += 1
+    last = min(j, len(lines) - 1)
+    out.append(Block(lines[i].start, lines[last].end, "paragraph", "", literal=True))
+    return last + 1
+
+
 def _raw_blocks(lines: list[Line], markdown: bool) -> list[Block]:
     out: list[Block] = []
     i = 0
+    if markdown and lines and lines[0].text.strip() == "---":
+        # YAML front matter is metadata, not text to quote.
+        end = next((j for j in range(1, len(lines)) if lines[j].text.strip() in ("---", "...")), None)
+        i = end + 1 if end is not None else 0
     while i < len(lines):
         line = lines[i]
         text = line.text
@@ -173,6 +196,15 @@ def _raw_blocks(lines: list[Line], markdown: bool) -> list[Block]:
         if md:
             out.append(Block(line.start, line.end, "heading", text, level=len(md.group(1))))
             i += 1
+        elif markdown and _MD_FENCE.match(text):
+            i = _fenced(lines, i, out)
+        elif markdown and _MD_RULE.match(text):
+            i += 1
+        elif (markdown and i + 1 < len(lines) and _MD_SETEXT.match(lines[i + 1].text)
+              and not _LIST.match(text) and "|" not in text and "\t" not in text):
+            level = 1 if lines[i + 1].text.strip().startswith("=") else 2
+            out.append(Block(line.start, line.end, "heading", text, level=level))
+            i += 2
         elif _CAPTION.match(text) or _is_tab_row(line):
             i = max(_table(lines, i, "\t", out), i + 1)
         elif _PIPE_ROW.match(text) and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1].text):
@@ -198,7 +230,7 @@ def build_blocks(text: str, markdown: bool = False) -> list[Block]:
     for b in blocks:
         b.text = text[b.start : b.end]
     blocks = _merge_continuations(text, blocks)
-    _promote_headings(blocks)
+    _promote_headings(blocks, markdown)
     return _split_glued_headings(text, blocks)
 
 
@@ -206,7 +238,8 @@ def _merge_continuations(text: str, blocks: list[Block]) -> list[Block]:
     merged: list[Block] = []
     for b in blocks:
         prev = merged[-1] if merged else None
-        if prev is not None and prev.block in ("paragraph", "list_item") and b.block in ("paragraph", "list_item"):
+        if (prev is not None and prev.block in ("paragraph", "list_item") and b.block in ("paragraph", "list_item")
+                and not prev.literal and not b.literal):
             gap = text[prev.end : b.start]
             pair = (prev.block == "paragraph" and len(prev.text.strip()) <= 40 and _starts_lower(prev.text)
                     and _ends_open(prev.text) and gap.count("\n") == 1)
@@ -222,13 +255,15 @@ def _merge_continuations(text: str, blocks: list[Block]) -> list[Block]:
     return merged
 
 
-def _promote_headings(blocks: list[Block]) -> None:
+def _promote_headings(blocks: list[Block], markdown: bool = False) -> None:
     for i, b in enumerate(blocks):
-        if b.block not in ("paragraph", "list_item") or i + 1 >= len(blocks):
+        if b.block not in ("paragraph", "list_item") or i + 1 >= len(blocks) or b.literal:
             continue
         if not heading_like(b.text):
             continue
         if b.block == "list_item":
+            if markdown:
+                continue  # Markdown marks its headings; a numbered item stays a list item
             # "1. Regulating the Sleep-Wake Cycle" followed by prose is a numbered heading.
             nxt = blocks[i + 1]
             if not (_NUMBERED_HEADING.match(b.text.strip()) and nxt.block == "paragraph"):

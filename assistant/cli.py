@@ -63,10 +63,21 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
                 click.echo(f"Index in {settings.index_dir} is up to date.")
                 return
             click.echo(f"Rebuilding: {reason}.")
+        if not quiet:
+            click.echo(f"Reading and chunking the documents in {settings.documents_dir} ...", err=True)
         summary = build_index(settings.documents_dir, settings.index_dir, SentenceTransformerEmbedder,
                               settings, progress=_progress_factory(quiet))
-    except (CorpusError, IndexUnavailable) as exc:
+    except CorpusError as exc:
+        for skipped in exc.problems:
+            click.echo(f"warning: {skipped}", err=True)
         raise click.ClickException(str(exc)) from exc
+    except IndexUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # e.g. the index folder is not writable; the previous index is untouched
+        raise click.ClickException(f"cannot write the index in {settings.index_dir}: {exc}") from exc
+    except Exception as exc:  # e.g. the embedding model failed part-way; nothing was swapped in
+        raise click.ClickException(f"the build failed ({type(exc).__name__}: {exc}); "
+                                   f"the previous index in {settings.index_dir} is unchanged") from exc
     for problem in summary.problems:
         click.echo(f"warning: {problem}", err=True)
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(summary.units_by_kind.items()))

@@ -92,7 +92,7 @@ def staleness(documents_dir: Path, index_dir: Path, settings: Settings, model_id
     if manifest.get("settings") != _settings_fingerprint(settings):
         return "chunking settings changed"
     docs, _ = ingest.load_documents(documents_dir)
-    built = {d["path"]: d["sha256"] for d in manifest.get("documents", [])}
+    built = {d["path"]: d["sha256"] for d in manifest.get("documents", [])} | manifest.get("unparsed", {})
     if built != {d.path: d.sha256 for d in docs}:
         return "documents changed since the last build"
     return None
@@ -109,16 +109,44 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
-def _previous_vectors(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
+def _previous_vectors(index_dir: Path, model_id: str, dimension: int) -> dict[str, np.ndarray]:
     """content hash → vector from the index being served, so unchanged chunks are not re-embedded."""
     try:
-        old = load_index(index_dir, model_id)
+        old = load_index(index_dir, model_id, dimension)
     except IndexUnavailable:
         return {}
     if old.vectors.ntotal == 0 or not hasattr(old.vectors, "reconstruct_n"):
         return {}
     mat = old.vectors.reconstruct_n(0, old.vectors.ntotal)
     return {old.chunks[pos].content_hash: mat[row] for row, pos in enumerate(old.searchable)}
+
+
+def _ingest(documents_dir: Path, settings: Settings
+            ) -> tuple[list[Document], list[Chunk], Counter[str], list[ingest.Problem], dict[str, str]]:
+    """Documents (titled, with their references), their chunks, unit counts by kind, problems, and
+    the path → sha256 of documents that could be read but not parsed."""
+    docs, problems = ingest.load_documents(documents_dir)
+    unparsed: dict[str, str] = {}
+    documents: list[Document] = []
+    chunks: list[Chunk] = []
+    unit_kinds: Counter[str] = Counter()
+    for doc in docs:
+        try:
+            parsed = parse_document(doc.id, doc.text, markdown=ingest.is_markdown(doc))
+            max_ref = max((r.number for r in parsed.references), default=0)
+            doc_chunks = chunk_units(doc.id, doc.text, parsed.units, settings.chunk_max_chars,
+                                     settings.chunk_min_chars, max_ref)
+        except Exception as exc:  # a document the parser cannot handle is skipped, named
+            problems.append(ingest.Problem(doc.path, f"skipped: could not be parsed ({type(exc).__name__}: {exc})"))
+            unparsed[doc.path] = doc.sha256
+            continue
+        title = doc.title or parsed.title or ingest.fallback_title(doc)
+        documents.append(Document(**{**doc.__dict__, "title": title, "references": parsed.references}))
+        unit_kinds.update(u.kind for u in parsed.units)
+        chunks.extend(doc_chunks)
+    if not documents:
+        raise ingest.CorpusError(f"{documents_dir}: no document could be parsed; nothing was indexed", problems)
+    return documents, chunks, unit_kinds, problems, unparsed
 
 
 def build_index(
@@ -136,37 +164,22 @@ def build_index(
     """
     settings = settings or Settings()
     started = time.perf_counter()
+    # Read and chunk everything before touching the index folder: a fatal input error writes nothing.
+    documents, chunks, unit_kinds, problems, unparsed = _ingest(documents_dir, settings)
     with _build_lock(index_dir):
-        docs, problems = ingest.load_documents(documents_dir)
-        documents: list[Document] = []
-        chunks: list[Chunk] = []
-        unit_kinds: Counter[str] = Counter()
-        for doc in docs:
-            try:
-                parsed = parse_document(doc.id, doc.text, markdown=ingest.is_markdown(doc))
-            except Exception as exc:  # a document the parser cannot handle is skipped, named
-                problems.append(ingest.Problem(doc.path, f"skipped: could not be parsed ({exc})"))
-                continue
-            title = doc.title or parsed.title or ingest.fallback_title(doc)
-            documents.append(Document(**{**doc.__dict__, "title": title, "references": parsed.references}))
-            unit_kinds.update(u.kind for u in parsed.units)
-            max_ref = max((r.number for r in parsed.references), default=0)
-            chunks.extend(chunk_units(doc.id, doc.text, parsed.units, settings.chunk_max_chars,
-                                      settings.chunk_min_chars, max_ref))
-        if not documents:
-            raise ingest.CorpusError(f"{documents_dir}: no document could be indexed")
-
         searchable = [i for i, c in enumerate(chunks) if c.searchable]
-        cache = _previous_vectors(index_dir, model_id)
-        todo = [i for i in searchable if chunks[i].content_hash not in cache]
+        cache = _previous_vectors(index_dir, model_id, dimension)
+        todo = list({chunks[i].content_hash: i for i in searchable if chunks[i].content_hash not in cache}.values())
         vectors = np.zeros((len(searchable), dimension), dtype=np.float32)
         fresh: dict[str, np.ndarray] = {}
         if todo:
             embedder = embedder_factory()
-            callback = progress(len(searchable), len(searchable) - len(todo)) if progress else None
             if embedder.dimension != dimension or embedder.model_id != model_id:
                 raise IndexUnavailable(f"embedder {embedder.model_id} ({embedder.dimension} dims) does not match "
                                        f"the requested {model_id} ({dimension} dims)")
+            callback = progress(len(searchable), len(searchable) - len(todo)) if progress else None
+            # Texts of similar length share a batch: less padding, the same vectors.
+            todo.sort(key=lambda i: len(chunks[i].embedding_text()))
             texts = [chunks[i].embedding_text() for i in todo]
             new = embed_all(embedder, texts, settings.embed_batch_size, callback)
             fresh = {chunks[i].content_hash: new[k] for k, i in enumerate(todo)}
@@ -188,6 +201,7 @@ def build_index(
             "settings": _settings_fingerprint(settings),
             "vector_index": vkind,
             "documents": [{"id": d.id, "path": d.path, "title": d.title, "sha256": d.sha256} for d in documents],
+            "unparsed": unparsed,
             "counts": {"documents": len(documents), "units": dict(unit_kinds), "chunks": len(chunks),
                        "searchable_chunks": len(searchable)},
         }
@@ -215,7 +229,7 @@ def _write_build(index_dir: Path, build_id: str, manifest: dict, documents: list
             json.dumps([asdict(d) for d in documents], ensure_ascii=False), encoding="utf-8")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
             for c in chunks:
-                fh.write(json.dumps(asdict(c), ensure_ascii=False) + "\n")
+                fh.write(json.dumps(c.__dict__, ensure_ascii=False) + "\n")  # flat fields: no deep copy
         np.save(tmp / "vector_ids.npy", np.asarray(searchable, dtype=np.int64))
         save_vector_index(vindex, tmp / "vectors.faiss")
         lexical.save(tmp)

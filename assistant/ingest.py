@@ -14,10 +14,6 @@ SUPPORTED = (".txt", ".md", ".markdown")
 CATALOG = "catalog.json"
 
 
-class CorpusError(Exception):
-    """Nothing could be indexed (missing folder, no readable document)."""
-
-
 @dataclass(frozen=True)
 class Problem:
     path: str
@@ -25,6 +21,14 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+
+class CorpusError(Exception):
+    """Nothing could be indexed (missing folder, no readable document); ``problems`` names each file."""
+
+    def __init__(self, message: str, problems: list[Problem] | tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems: tuple[Problem, ...] = tuple(problems)
 
 
 def slugify(name: str) -> str:
@@ -61,6 +65,18 @@ def read_text(path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+def _unique_id(rel: str, seen: set[str]) -> str:
+    """A stable id from the file name: 'a.md' beside 'a.txt' becomes 'a-md', then 'a-md-2'..."""
+    doc_id = slugify(rel.rsplit(".", 1)[0])
+    if doc_id in seen:
+        doc_id = slugify(rel)
+    base, n = doc_id, 2
+    while doc_id in seen:
+        doc_id, n = f"{base}-{n}", n + 1
+    seen.add(doc_id)
+    return doc_id
+
+
 def _fallback_title(path: Path) -> str:
     return re.sub(r"[-_]+", " ", path.stem).strip().capitalize() or path.name
 
@@ -68,9 +84,9 @@ def _fallback_title(path: Path) -> str:
 def load_documents(folder: Path) -> tuple[list[Document], list[Problem]]:
     """All readable ``.txt``/``.md`` files under ``folder`` (sorted, recursive)."""
     if not folder.exists():
-        raise CorpusError(f"{folder}: documents folder not found")
+        raise CorpusError(f"{folder}: documents folder not found; nothing was indexed")
     if not folder.is_dir():
-        raise CorpusError(f"{folder}: not a folder")
+        raise CorpusError(f"{folder}: not a folder; nothing was indexed")
     problems: list[Problem] = []
     catalog = _load_catalog(folder, problems)
     docs: list[Document] = []
@@ -91,10 +107,7 @@ def load_documents(folder: Path) -> tuple[list[Document], list[Problem]]:
         except ValueError as exc:
             problems.append(Problem(rel, str(exc)))
             continue
-        doc_id = slugify(rel.rsplit(".", 1)[0])
-        if doc_id in seen:
-            doc_id = slugify(rel)
-        seen.add(doc_id)
+        doc_id = _unique_id(rel, seen)
         meta = catalog.get(rel, {})
         docs.append(
             Document(
@@ -110,8 +123,9 @@ def load_documents(folder: Path) -> tuple[list[Document], list[Problem]]:
             )
         )
     if not docs:
-        detail = f" ({len(problems)} file(s) skipped)" if problems else ""
-        raise CorpusError(f"{folder}: no indexable documents{detail}")
+        skipped = sum(1 for p in problems if p.path != CATALOG)
+        detail = f" ({skipped} file(s) skipped)" if skipped else " (no .txt or .md files)"
+        raise CorpusError(f"{folder}: no indexable documents{detail}; nothing was indexed", problems)
     return docs, problems
 
 

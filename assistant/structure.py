@@ -3,6 +3,7 @@ evidence labels, footnote markers and table-row context."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from assistant.blocks import Block, build_blocks, clean_heading
 from assistant.types import Kind, Reference, Unit
 
 _LONG = 200
+_NUMBERED = re.compile(r"^\d{1,2}\.\s")
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,12 @@ def _boilerplate_flags(blocks: list[Block]) -> list[bool]:
                 j += 1
     for i, b in enumerate(blocks):
         rest = range(i + 1, n)
-        if annotate.CTA.search(b.text) and all(
-            len(blocks[j].text) < _LONG or annotate.CTA.search(blocks[j].text) for j in rest
+        # A call to action ends the page: only short blocks or more calls to action follow it, and
+        # no works-cited list (a paragraph asking readers to "sign up" for a trial is not a CTA tail).
+        if len(b.text) <= annotate.CTA_MAX_CHARS and annotate.CTA.search(b.text) and all(
+            (len(blocks[j].text) < _LONG or annotate.CTA.search(blocks[j].text))
+            and not (blocks[j].block == "heading" and annotate.REFERENCES_HEADING.match(clean_heading(blocks[j].text)))
+            for j in rest
         ):
             for j in range(i, n):
                 flags[j] = flags[j] or not annotate.is_disclaimer(blocks[j].text)
@@ -70,7 +76,8 @@ def parse_document(doc_id: str, text: str, markdown: bool = False) -> ParsedDocu
 
     title: str | None = None
     start_index = 0
-    if blocks and blocks[0].block == "heading" and blocks[0].start == 0 and (not markdown or blocks[0].level <= 1):
+    if (blocks and blocks[0].block == "heading" and (blocks[0].start == 0 or markdown) and not boiler[0]
+            and (not markdown or blocks[0].level <= 1)):
         title = clean_heading(blocks[0].text)
         start_index = 1
 
@@ -82,7 +89,10 @@ def parse_document(doc_id: str, text: str, markdown: bool = False) -> ParsedDocu
     # heading is a parent; a heading whose title repeats in the document ("Mechanisms") is a
     # sub-section of the previous leaf.
     parent = leaf = sub = ""
-    md_stack: list[tuple[int, str]] = []
+    numbered_children = False  # the current parent's sub-sections are numbered ("1. Recommended Dosage")
+    # Markdown: (level, title, inferred). An inferred heading (a short line promoted by the plain-text
+    # rules, e.g. "**Key Points**") sits below the current Markdown heading until the next heading.
+    md_stack: list[tuple[int, str, bool]] = []
     section_start = 0
     zone: str | None = None  # "references" | "disclaimer"
     evidence_state: str | None = None
@@ -97,27 +107,36 @@ def parse_document(doc_id: str, text: str, markdown: bool = False) -> ParsedDocu
         if b.block == "heading" and not boiler[i]:
             name = clean_heading(b.text)
             if markdown and b.level:
-                md_stack = [(lv, h) for lv, h in md_stack if lv < b.level] + [(b.level, name)]
+                md_stack = [e for e in md_stack if not e[2] and e[0] < b.level] + [(b.level, name, False)]
+            elif markdown and md_stack:
+                md_stack = [e for e in md_stack if not e[2]] + [(0, name, True)]
             else:
                 next_is_heading = i + 1 < len(blocks) and blocks[i + 1].block == "heading"
                 if heading_counts[name.lower()] > 1 and leaf:
                     sub = name
                 elif next_is_heading:
                     parent, leaf, sub = name, "", ""
+                    numbered_children = False
                 else:
+                    numbered = bool(_NUMBERED.match(name))
+                    if parent and numbered_children and not numbered:
+                        parent = ""  # "1. ...", "2. ..." were the parent's sections; this one is not
+                    numbered_children = numbered_children or numbered
                     leaf, sub = name, ""
             section_start = b.start
             evidence_state = None
             caption_text = ""
-            if annotate.REFERENCES_HEADING.match(name):
+            # In Markdown a sub-heading of "## References" is still inside the references.
+            names = [h for _, h, _ in md_stack] if markdown and md_stack else [name]
+            if any(annotate.REFERENCES_HEADING.match(h) for h in names):
                 zone = "references"
-            elif annotate.DISCLAIMER_HEADING.search(name):
+            elif any(annotate.DISCLAIMER_HEADING.search(h) for h in names):
                 zone = "disclaimer"
             else:
                 zone = None
         path: tuple[str, ...]
         if markdown and md_stack:
-            path = tuple(h for _, h in md_stack)
+            path = tuple(h for _, h, _ in md_stack)
         else:
             path = tuple(p for p in (parent, leaf, sub) if p)
         if b.block == "caption":
