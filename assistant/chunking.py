@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from assistant import annotate
 from assistant.sentences import split_sentences
 from assistant.types import Chunk, Kind, Unit
 
 _NOT_CHUNKED = frozenset({"heading", "caption", "table_header"})
+
+
+@dataclass(frozen=True)
+class SentenceRecord:
+    """One sentence of a searchable chunk, as the embedder sees it (with its section name)."""
+
+    row: int  # the chunk's vector row
+    start: int
+    end: int
+    text: str
+    hash: str
+
+
+def sentence_records(chunks: Sequence[Chunk], searchable: Sequence[int], texts: dict[str, str]) -> list[SentenceRecord]:
+    """Sentence-level units for scoring inside chunks; the section name travels with each sentence."""
+    out = []
+    for row, pos in enumerate(searchable):
+        c = chunks[pos]
+        for s, e in c.sentences:
+            body = texts[c.doc_id][s:e]
+            text = f"{c.section}: {body}" if c.section else body
+            out.append(SentenceRecord(row, s, e, text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]))
+    return out
 
 
 def _groups(units: Sequence[Unit], text: str) -> Iterable[list[Unit]]:

@@ -85,6 +85,8 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
     click.echo(f"  units by kind: {kinds}")
     click.echo(f"  chunks: {summary.chunks} ({summary.searchable_chunks} searchable); "
                f"embedded {summary.embedded}, reused {summary.reused}")
+    click.echo(f"  sentences: {summary.sentences} (embedded {summary.sentences_embedded}, "
+               f"reused {summary.sentences - summary.sentences_embedded})")
     changes = [f"{label}: {', '.join(items)}" for label, items in
                (("added", summary.added), ("changed", summary.changed), ("removed", summary.removed)) if items]
     if summary.first_build:

@@ -18,7 +18,7 @@ import faiss
 import numpy as np
 
 from assistant import ingest
-from assistant.chunking import chunk_units
+from assistant.chunking import SentenceRecord, chunk_units, sentence_records
 from assistant.config import CHUNKER_VERSION, Settings
 from assistant.embed import MODEL_DIMENSION, MODEL_ID, Embedder, embed_all
 from assistant.lexical import BM25Index, tokenize
@@ -42,6 +42,9 @@ class LoadedIndex:
     searchable: list[int]  # vector / lexical row → position in ``chunks``
     vectors: faiss.Index
     lexical: BM25Index
+    sentence_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sentence → vector row
+    sentence_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
 
     @property
     def build_id(self) -> str:
@@ -58,6 +61,8 @@ class BuildSummary:
     embedded: int
     reused: int
     seconds: float
+    sentences: int = 0
+    sentences_embedded: int = 0
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
@@ -121,6 +126,16 @@ def _previous_vectors(index_dir: Path, model_id: str, dimension: int) -> dict[st
     return {old.chunks[pos].content_hash: mat[row] for row, pos in enumerate(old.searchable)}
 
 
+def _previous_sentences(index_dir: Path, model_id: str, dimension: int) -> dict[str, np.ndarray]:
+    """sentence hash → vector from the index being served."""
+    try:
+        old = load_index(index_dir, model_id, dimension)
+        hashes = json.loads((old.path / "sentence_hashes.json").read_text(encoding="utf-8"))
+    except (IndexUnavailable, OSError, ValueError):
+        return {}
+    return dict(zip(hashes, old.sentence_vectors, strict=False))
+
+
 def _ingest(documents_dir: Path, settings: Settings
             ) -> tuple[list[Document], list[Chunk], Counter[str], list[ingest.Problem], dict[str, str]]:
     """Documents (titled, with their references), their chunks, unit counts by kind, problems, and
@@ -171,21 +186,29 @@ def build_index(
         cache = _previous_vectors(index_dir, model_id, dimension)
         todo = list({chunks[i].content_hash: i for i in searchable if chunks[i].content_hash not in cache}.values())
         vectors = np.zeros((len(searchable), dimension), dtype=np.float32)
+        texts_by_doc = {d.id: d.text for d in documents}
+        sentences = sentence_records(chunks, searchable, texts_by_doc)
+        s_cache = _previous_sentences(index_dir, model_id, dimension)
+        s_todo = list({r.hash: r.text for r in sentences if r.hash not in s_cache}.items())
         fresh: dict[str, np.ndarray] = {}
-        if todo:
+        if todo or s_todo:
             embedder = embedder_factory()
             if embedder.dimension != dimension or embedder.model_id != model_id:
                 raise IndexUnavailable(f"embedder {embedder.model_id} ({embedder.dimension} dims) does not match "
                                        f"the requested {model_id} ({dimension} dims)")
-            callback = progress(len(searchable), len(searchable) - len(todo)) if progress else None
+            total = len(searchable) + len(sentences)
+            callback = progress(total, total - len(todo) - len(s_todo)) if progress else None
             # Texts of similar length share a batch: less padding, the same vectors.
-            todo.sort(key=lambda i: len(chunks[i].embedding_text()))
-            texts = [chunks[i].embedding_text() for i in todo]
-            new = embed_all(embedder, texts, settings.embed_batch_size, callback)
-            fresh = {chunks[i].content_hash: new[k] for k, i in enumerate(todo)}
+            jobs = [(chunks[i].content_hash, chunks[i].embedding_text()) for i in todo] + s_todo
+            jobs.sort(key=lambda job: len(job[1]))
+            new = embed_all(embedder, [t for _, t in jobs], settings.embed_batch_size, callback)
+            fresh = {h: new[k] for k, (h, _) in enumerate(jobs)}
         for row, pos in enumerate(searchable):
             h = chunks[pos].content_hash
             vectors[row] = fresh[h] if h in fresh else cache[h]
+        s_vectors = np.zeros((len(sentences), dimension), dtype=np.float32)
+        for k, rec in enumerate(sentences):
+            s_vectors[k] = fresh[rec.hash] if rec.hash in fresh else s_cache[rec.hash]
         vindex, vkind = build_vector_index(vectors, settings.ann_threshold)
         lexical = BM25Index.build([tokenize(chunks[i].embedding_text()) for i in searchable])
 
@@ -203,12 +226,14 @@ def build_index(
             "documents": [{"id": d.id, "path": d.path, "title": d.title, "sha256": d.sha256} for d in documents],
             "unparsed": unparsed,
             "counts": {"documents": len(documents), "units": dict(unit_kinds), "chunks": len(chunks),
-                       "searchable_chunks": len(searchable)},
+                       "searchable_chunks": len(searchable), "sentences": len(sentences)},
         }
-        _write_build(index_dir, build_id, manifest, documents, chunks, searchable, vindex, lexical)
+        _write_build(index_dir, build_id, manifest, documents, chunks, searchable, vindex, lexical,
+                     (sentences, s_vectors))
         return BuildSummary(
             build_id=build_id, documents=len(documents), units_by_kind=dict(unit_kinds), chunks=len(chunks),
             searchable_chunks=len(searchable), embedded=len(todo), reused=len(searchable) - len(todo),
+            sentences=len(sentences), sentences_embedded=len(s_todo),
             seconds=time.perf_counter() - started,
             added=sorted(set(new_docs) - set(old_docs)) if previous else [],
             removed=sorted(set(old_docs) - set(new_docs)),
@@ -219,7 +244,8 @@ def build_index(
 
 
 def _write_build(index_dir: Path, build_id: str, manifest: dict, documents: list[Document],
-                 chunks: list[Chunk], searchable: list[int], vindex: faiss.Index, lexical: BM25Index) -> None:
+                 chunks: list[Chunk], searchable: list[int], vindex: faiss.Index, lexical: BM25Index,
+                 sentence_store: tuple[list[SentenceRecord], np.ndarray]) -> None:
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     tmp = builds / f"{build_id}.tmp-{os.getpid()}"
@@ -233,6 +259,12 @@ def _write_build(index_dir: Path, build_id: str, manifest: dict, documents: list
         np.save(tmp / "vector_ids.npy", np.asarray(searchable, dtype=np.int64))
         save_vector_index(vindex, tmp / "vectors.faiss")
         lexical.save(tmp)
+        records, s_vectors = sentence_store
+        np.save(tmp / "sentence_vectors.npy", s_vectors)
+        np.save(tmp / "sentence_rows.npy", np.asarray([r.row for r in records], dtype=np.int64))
+        np.save(tmp / "sentence_spans.npy", np.asarray([(r.start, r.end) for r in records], dtype=np.int64)
+                .reshape(-1, 2))
+        (tmp / "sentence_hashes.json").write_text(json.dumps([r.hash for r in records]), encoding="utf-8")
         # The manifest is written last: a build folder without one is incomplete.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         for f in tmp.iterdir():
@@ -301,6 +333,9 @@ def load_index(index_dir: Path, model_id: str = MODEL_ID, dimension: int | None 
         searchable = np.load(path / "vector_ids.npy").tolist()
         vectors = load_vector_index(path / "vectors.faiss")
         lexical = BM25Index.load(path)
+        s_rows = np.load(path / "sentence_rows.npy")
+        s_spans = np.load(path / "sentence_spans.npy")
+        s_vectors = np.load(path / "sentence_vectors.npy")
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(f"The index in {path} is damaged ({exc}). Rebuild it with: assistant index") from exc
-    return LoadedIndex(path, manifest, documents, chunks, searchable, vectors, lexical)
+    return LoadedIndex(path, manifest, documents, chunks, searchable, vectors, lexical, s_rows, s_spans, s_vectors)

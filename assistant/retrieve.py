@@ -3,8 +3,6 @@ embedding cannot see (ages inside table ranges, named medicines in interaction r
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -12,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.config import Settings
-from assistant.embed import Embedder, embed_all
+from assistant.embed import Embedder
 from assistant.index import LoadedIndex
 from assistant.lexical import fold, tokenize
 from assistant.query import Query, QueryAnalyzer
@@ -52,27 +50,6 @@ def _age_ranges(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def sentence_vectors(index: LoadedIndex, embedder: Embedder) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
-    """Vectors of every sentence of every searchable chunk, cached beside the build."""
-    rows, spans, texts = [], [], []
-    for r, pos in enumerate(index.searchable):
-        c = index.chunks[pos]
-        doc = index.documents[c.doc_id].text
-        for s, e in c.sentences:
-            rows.append(r)
-            spans.append((s, e))
-            texts.append(f"{c.section}: {doc[s:e]}" if c.section else doc[s:e])
-    digest = hashlib.sha256(("\x00".join(texts) + embedder.model_id).encode("utf-8")).hexdigest()[:16]
-    cache = index.path / f"sentence_vectors-{digest}.npy"
-    try:
-        vecs = np.load(cache)
-    except (OSError, ValueError):
-        vecs = embed_all(embedder, texts, 64) if texts else np.zeros((0, embedder.dimension), np.float32)
-        with contextlib.suppress(OSError):
-            np.save(cache, vecs)
-    return np.asarray(rows, dtype=np.int64), spans, vecs
-
-
 class Retriever:
     def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
         self.index = index
@@ -82,7 +59,7 @@ class Retriever:
         self.analyzer = QueryAnalyzer(c.embedding_text() for c in chunks)
         self._folded = [fold(c.text) for c in chunks]
         self._ranges = [_age_ranges(c.text) if c.block == "table_row" else [] for c in chunks]
-        self.sentence_rows, self.sentence_spans, self.sentence_vectors = sentence_vectors(index, embedder)
+        self.sentence_rows, self.sentence_vectors = index.sentence_rows, index.sentence_vectors
         self._row_of = {c.id: r for r, c in enumerate(chunks)}
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -45,10 +45,13 @@ def test_index_any_folder_prints_progress_and_a_summary(tmp_path: Path, fake_mod
     assert re.search(r"^  units by kind: body \d+, boilerplate \d+, disclaimer \d+, references \d+, safety \d+$",
                      result.stdout, re.M)
     chunks = re.search(r"^  chunks: (\d+) \((\d+) searchable\); embedded (\d+), reused 0$", result.stdout, re.M)
-    assert chunks and int(chunks.group(3)) == int(chunks.group(2)) == fake_model[0].texts_embedded
+    sentences = re.search(r"^  sentences: (\d+) \(embedded (\d+), reused \d+\)$", result.stdout, re.M)
+    assert chunks and sentences and int(chunks.group(3)) == int(chunks.group(2))
+    assert int(chunks.group(3)) + int(sentences.group(2)) == fake_model[0].texts_embedded
+    to_embed = int(chunks.group(2)) + int(sentences.group(1))
     assert "  since last build: first build" in result.stdout
     assert result.stderr.startswith(f"Reading and chunking the documents in {QUIRKS} ...")
-    assert "Embedding" in result.stderr and f"{chunks.group(2)}/{chunks.group(2)}" in result.stderr, "progress bar"
+    assert "Embedding" in result.stderr and f"{to_embed}/{to_embed}" in result.stderr, "progress bar"
     assert _warnings(result) == []
     manifest = read_manifest(index_dir)
     assert manifest is not None and manifest["model"] == {"id": MODEL_ID, "dimension": MODEL_DIMENSION}
@@ -74,7 +77,8 @@ def test_rebuild_reports_what_changed_and_reuses_vectors(tmp_path: Path, fake_mo
     assert ("  since last build: added: notes.md; changed: magnesium-glycinate-research.txt; "
             "removed: sleep-mineral-science-2025.txt") in changed.stdout
     embedded = int(re.search(r"embedded (\d+),", changed.stdout).group(1))  # type: ignore[union-attr]
-    assert 0 < embedded <= 4 and fake_model[-1].texts_embedded == embedded
+    sentences = int(re.search(r"sentences: \d+ \(embedded (\d+),", changed.stdout).group(1))  # type: ignore[union-attr]
+    assert 0 < embedded <= 4 and fake_model[-1].texts_embedded == embedded + sentences
 
 
 def test_if_stale_does_nothing_when_up_to_date(tmp_path: Path, fake_model: list[RealSizedFake]) -> None:

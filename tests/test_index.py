@@ -91,7 +91,9 @@ def test_first_build_writes_a_complete_manifest_and_loads(tmp_path: Path) -> Non
     assert loaded.vectors.ntotal == len(loaded.searchable) == counts["searchable_chunks"] == loaded.lexical.n_docs
     assert all(loaded.chunks[i].searchable for i in loaded.searchable)
     assert all(not c.searchable for i, c in enumerate(loaded.chunks) if i not in set(loaded.searchable))
-    assert embedder.texts_embedded == summary.embedded == counts["searchable_chunks"] and summary.reused == 0
+    assert summary.embedded == counts["searchable_chunks"] and summary.reused == 0
+    assert summary.sentences == counts["sentences"] == len(loaded.sentence_rows) == len(loaded.sentence_vectors) > 0
+    assert embedder.texts_embedded == summary.embedded + summary.sentences_embedded
     assert summary.first_build and summary.documents == 5 and summary.units_by_kind == counts["units"]
     # The chunk store round-trips exactly what chunking produces.
     text, _, fresh = chunks_of(docs / "magnesium-glycinate-clinical-review.txt")
@@ -124,7 +126,8 @@ def test_editing_one_document_re_embeds_only_its_changed_chunks(corpus: tuple[Pa
     summary = fake_build(docs, index_dir, embedder)
     new = fake_load(index_dir)
     expected = {new.chunks[i].content_hash for i in new.searchable} - old_hashes
-    assert 0 < embedder.texts_embedded == len(expected) == summary.embedded < 5
+    assert 0 < len(expected) == summary.embedded < 5
+    assert embedder.texts_embedded == summary.embedded + summary.sentences_embedded
     assert summary.changed == [RESEARCH] and summary.added == [] and summary.removed == []
     assert any("restless legs" in c.text for c in new.chunks)
 
@@ -136,7 +139,8 @@ def test_added_and_removed_documents_are_reported(corpus: tuple[Path, Path]) -> 
     embedder = FakeEmbedder()
     summary = fake_build(docs, index_dir, embedder)
     assert summary.added == ["notes.md"] and summary.removed == ["sleep-mineral-science-2025.txt"]
-    assert summary.documents == 5 and embedder.texts_embedded == 1
+    assert summary.documents == 5 and summary.embedded == 1
+    assert embedder.texts_embedded == 1 + summary.sentences_embedded
     assert fake_load(index_dir).documents["notes"].title == "Notes"
 
 
@@ -151,8 +155,9 @@ def test_progress_is_told_the_total_the_reused_and_each_batch(corpus: tuple[Path
 
     _edit(docs)
     summary = fake_build(docs, index_dir, FakeEmbedder(), progress=progress)
-    assert calls == [(summary.searchable_chunks, summary.reused)]
-    assert sum(batches) == summary.embedded
+    total = summary.searchable_chunks + summary.sentences
+    assert calls == [(total, total - summary.embedded - summary.sentences_embedded)]
+    assert sum(batches) == summary.embedded + summary.sentences_embedded
     calls.clear()
     fake_build(docs, index_dir, FakeEmbedder(), progress=progress)
     assert calls == [], "nothing to embed: no progress bar"
@@ -299,7 +304,8 @@ def test_same_model_with_another_dimension_rebuilds_instead_of_crashing(corpus: 
     docs, index_dir = corpus
     embedder = FakeEmbedder(dimension=32)
     summary = fake_build(docs, index_dir, embedder)
-    assert summary.reused == 0 and embedder.texts_embedded == summary.searchable_chunks
+    assert summary.reused == 0 and 0 < summary.sentences_embedded <= summary.sentences
+    assert embedder.texts_embedded == summary.searchable_chunks + summary.sentences_embedded
     assert fake_load(index_dir, dimension=32).vectors.d == 32
 
 
@@ -331,7 +337,7 @@ def test_identical_passages_are_embedded_once(tmp_path: Path) -> None:
         (docs / name).write_text("Sleep\n\nMagnesium glycinate may help you fall asleep.\n", encoding="utf-8")
     embedder = FakeEmbedder()
     summary = fake_build(docs, tmp_path / "index", embedder)
-    assert summary.searchable_chunks == 2 and embedder.texts_embedded == 1
+    assert summary.searchable_chunks == 2 and embedder.texts_embedded == 1 + summary.sentences_embedded
     assert summary.embedded == 1 and summary.reused == 1
     loaded = fake_load(tmp_path / "index")
     assert loaded.vectors.ntotal == 2
