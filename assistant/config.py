@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     chunk_min_chars: int = 0
 
     embed_batch_size: int = 32
+    # Sentence vectors sharpen passage choice; they roughly triple embedding work on large corpora.
+    sentence_vectors: bool = True
     # Above this many vectors the index switches from exact to approximate search.
     ann_threshold: int = 200_000
 

@@ -72,7 +72,8 @@ class BuildSummary:
 
 
 def _settings_fingerprint(settings: Settings) -> dict:
-    return {"chunk_max_chars": settings.chunk_max_chars, "chunk_min_chars": settings.chunk_min_chars}
+    return {"chunk_max_chars": settings.chunk_max_chars, "chunk_min_chars": settings.chunk_min_chars,
+            "sentence_vectors": settings.sentence_vectors}
 
 
 def current_path(index_dir: Path) -> Path:
@@ -187,7 +188,7 @@ def build_index(
         todo = list({chunks[i].content_hash: i for i in searchable if chunks[i].content_hash not in cache}.values())
         vectors = np.zeros((len(searchable), dimension), dtype=np.float32)
         texts_by_doc = {d.id: d.text for d in documents}
-        sentences = sentence_records(chunks, searchable, texts_by_doc)
+        sentences = sentence_records(chunks, searchable, texts_by_doc) if settings.sentence_vectors else []
         s_cache = _previous_sentences(index_dir, model_id, dimension)
         s_todo = list({r.hash: r.text for r in sentences if r.hash not in s_cache}.items())
         fresh: dict[str, np.ndarray] = {}

@@ -73,7 +73,7 @@ def test_first_build_writes_a_complete_manifest_and_loads(tmp_path: Path) -> Non
     assert manifest is not None
     assert manifest["model"] == {"id": FAKE_MODEL_ID, "dimension": 64}
     assert manifest["chunker_version"] == CHUNKER_VERSION
-    assert manifest["settings"] == {"chunk_max_chars": 600, "chunk_min_chars": 0}
+    assert manifest["settings"] == {"chunk_max_chars": 600, "chunk_min_chars": 0, "sentence_vectors": True}
     assert datetime.fromisoformat(manifest["built_at"]).tzinfo is not None
     sha = {d["path"]: d["sha256"] for d in manifest["documents"]}
     assert sha == {d["path"]: d["sha256"] for d in manifest["documents"]} and len(sha) == 5
@@ -360,3 +360,13 @@ def test_a_document_the_parser_chokes_on_is_skipped_and_named(tmp_path: Path, mo
     assert summary.documents == len(list(QUIRKS.iterdir())) - 1
     assert "mangled-table" not in fake_load(tmp_path / "index").documents
     assert staleness(QUIRKS, tmp_path / "index", Settings(), FAKE_MODEL_ID) is None, "not rebuilt on every run"
+
+
+def test_sentence_vectors_can_be_turned_off_for_large_corpora(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Sleep\n\nMagnesium glycinate may help you fall asleep. It is gentle.\n", encoding="utf-8")
+    embedder = FakeEmbedder()
+    summary = fake_build(docs, tmp_path / "index", embedder, Settings(sentence_vectors=False))
+    assert summary.sentences == 0 and embedder.texts_embedded == summary.embedded == 1
+    assert len(fake_load(tmp_path / "index").sentence_vectors) == 0
