@@ -10,7 +10,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Bumped whenever ingestion or chunking changes what a chunk is: an index built by another
 # version is refused on load.
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 
 
 class Settings(BaseSettings):

@@ -12,6 +12,7 @@ from assistant.blocks import Block, build_blocks, clean_heading
 from assistant.types import Kind, Reference, Unit
 
 _LONG = 200
+_DISCLAIMER_LABEL = re.compile(r"^\s*((?:important|medical|content) (?:note|disclaimer)|disclaimer)\s*:", re.I)
 _NUMBERED = re.compile(r"^\d{1,2}\.\s")
 
 
@@ -98,6 +99,7 @@ def parse_document(doc_id: str, text: str, markdown: bool = False) -> ParsedDocu
     evidence_state: str | None = None
     caption_text = ""
     units: list[Unit] = []
+    note: tuple[str, tuple[str, ...], int] | None = None  # a labelled disclaimer's own section
     ref_spans: list[tuple[int, int]] = []
 
     for i, b in enumerate(blocks):
@@ -124,6 +126,7 @@ def parse_document(doc_id: str, text: str, markdown: bool = False) -> ParsedDocu
                     numbered_children = numbered_children or numbered
                     leaf, sub = name, ""
             section_start = b.start
+            note = None
             evidence_state = None
             caption_text = ""
             # In Markdown a sub-heading of "## References" is still inside the references.
@@ -162,6 +165,11 @@ def parse_document(doc_id: str, text: str, markdown: bool = False) -> ParsedDocu
         elif zone == "disclaimer" or (b.block in ("paragraph", "list_item") and annotate.is_disclaimer(b.text)):
             kind = "disclaimer"
             zone = "disclaimer"
+            label = _DISCLAIMER_LABEL.match(b.text)
+            if label:  # "Important Note: ..." under a References heading is its own section
+                note = (label.group(1), (*path[:-1], label.group(1)), b.start)
+            if note is not None:
+                section, path, section_start = note
         elif zone == "references":
             kind = "references"
         elif b.block != "heading" and (
