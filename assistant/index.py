@@ -118,7 +118,7 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
 def _previous_vectors(index_dir: Path, model_id: str, dimension: int) -> dict[str, np.ndarray]:
     """content hash → vector from the index being served, so unchanged chunks are not re-embedded."""
     try:
-        old = load_index(index_dir, model_id, dimension)
+        old = load_index(index_dir, model_id, dimension, check_chunker=False)  # reuse is by content hash
     except IndexUnavailable:
         return {}
     if old.vectors.ntotal == 0 or not hasattr(old.vectors, "reconstruct_n"):
@@ -130,7 +130,7 @@ def _previous_vectors(index_dir: Path, model_id: str, dimension: int) -> dict[st
 def _previous_sentences(index_dir: Path, model_id: str, dimension: int) -> dict[str, np.ndarray]:
     """sentence hash → vector from the index being served."""
     try:
-        old = load_index(index_dir, model_id, dimension)
+        old = load_index(index_dir, model_id, dimension, check_chunker=False)
         hashes = json.loads((old.path / "sentence_hashes.json").read_text(encoding="utf-8"))
     except (IndexUnavailable, OSError, ValueError):
         return {}
@@ -304,7 +304,8 @@ def _chunk(d: dict) -> Chunk:
     return Chunk(**d)
 
 
-def load_index(index_dir: Path, model_id: str = MODEL_ID, dimension: int | None = None) -> LoadedIndex:
+def load_index(index_dir: Path, model_id: str = MODEL_ID, dimension: int | None = None,
+               check_chunker: bool = True) -> LoadedIndex:
     """Load the served build; refuse one built for another model or chunker, saying how to fix it."""
     link = current_path(index_dir)
     if not link.exists():
@@ -319,7 +320,7 @@ def load_index(index_dir: Path, model_id: str = MODEL_ID, dimension: int | None 
         raise IndexUnavailable(
             f"The index in {index_dir} was built with {model.get('id')} ({model.get('dimension')} dims) but "
             f"this assistant uses {model_id}. Rebuild it with: assistant index")
-    if manifest.get("chunker_version") != CHUNKER_VERSION:
+    if check_chunker and manifest.get("chunker_version") != CHUNKER_VERSION:
         raise IndexUnavailable(
             f"The index in {index_dir} was built by chunker version {manifest.get('chunker_version')}, this "
             f"code is version {CHUNKER_VERSION}. Rebuild it with: assistant index")

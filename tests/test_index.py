@@ -370,3 +370,13 @@ def test_sentence_vectors_can_be_turned_off_for_large_corpora(tmp_path: Path) ->
     summary = fake_build(docs, tmp_path / "index", embedder, Settings(sentence_vectors=False))
     assert summary.sentences == 0 and embedder.texts_embedded == summary.embedded == 1
     assert len(fake_load(tmp_path / "index").sentence_vectors) == 0
+
+
+def test_a_new_chunker_version_still_reuses_unchanged_vectors(corpus: tuple[Path, Path],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    docs, index_dir = corpus
+    monkeypatch.setattr("assistant.index.CHUNKER_VERSION", "next")
+    embedder = FakeEmbedder()
+    summary = fake_build(docs, index_dir, embedder)
+    assert summary.embedded == 0 and summary.sentences_embedded == 0 and embedder.texts_embedded == 0
+    assert read_manifest(index_dir)["chunker_version"] == "next"  # type: ignore[index]
