@@ -21,6 +21,7 @@ from assistant.types import Answer, Hit, Passage
 SAME_DOC_PENALTY = 0.93
 CANDIDATES = 12
 CONFLICT_MIN_SHARE = 0.8
+DOSE_BOOST = 0.1
 FOCUS_HITS = 5
 FOCUS_MIN = 0.2
 DUPLICATE_JACCARD = 0.6
@@ -70,36 +71,41 @@ def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
     return None
 
 
-def dose_support(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> float:
-    """For 'how much / what dose' questions: the best share of the question's specific words that a
-    passage stating an amount also contains (1.0 when the question asks no dose). Words the sources
-    never use count as the most specific of all, unless a lexicon maps them to words they do use."""
+def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> list[float] | None:
+    """For 'how much / what dose' questions: per hit, the share of the question's specific words
+    that the hit contains if it states an amount (0.0 when it states none); None for other questions.
+    Words the sources never use count as the most specific of all, unless a lexicon maps them to
+    words they do use."""
     if not _EXPLICIT_DOSE.search(query.text):
-        return 1.0
+        return None
     generic = {light_stem(g) for g in GENERIC_FOR_DOSE}
     groups: dict[str, set[str]] = {}
     for t in query.focus_terms:
         stem = light_stem(t)
-        if stem in generic:
-            continue
-        alternatives = {stem} | {light_stem(w) for w in query.expansion_of.get(t, [])}
-        groups[stem] = alternatives
+        if stem not in generic:
+            groups[stem] = {stem} | {light_stem(w) for w in query.expansion_of.get(t, [])}
     top_idf = math.log(analyzer.n_texts) + 1.0
     weights = {}
     for stem, alts in groups.items():
         known = [analyzer.idf(a) for a in alts if analyzer.df.get(a)]
         weights[stem] = max(known) if known else top_idf
     total = sum(weights.values())
-    if total <= 0:
-        return 1.0
-    best = 0.0
-    for h in hits[:10]:
+    shares = []
+    for h in hits:
         if not _AMOUNT.search(h.chunk.text):
-            continue
-        terms = light_terms(h.chunk.embedding_text())
-        share = sum(w for stem, w in weights.items() if groups[stem] & terms) / total
-        best = max(best, share)
-    return best
+            shares.append(0.0)
+        elif total <= 0:
+            shares.append(1.0)
+        else:
+            terms = light_terms(h.chunk.embedding_text())
+            shares.append(sum(w for stem, w in weights.items() if groups[stem] & terms) / total)
+    return shares
+
+
+def dose_support(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> float:
+    """The best dose share among the top hits (1.0 when the question asks no dose)."""
+    shares = dose_shares(query, hits[:10], analyzer)
+    return 1.0 if shares is None else max(shares, default=0.0)
 
 
 def focus_support(result: SearchResult, retriever: Retriever) -> float:
@@ -134,10 +140,14 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-def candidates_for(hits: list[Hit], result: SearchResult, index: LoadedIndex,
+def candidates_for(hits: list[Hit], result: SearchResult, index: LoadedIndex, analyzer: QueryAnalyzer,
                    max_chars: int) -> list[tuple[float, Hit, Passage]]:
+    """The best hits as passages; a dose question prefers passages stating an amount for what it asks."""
     tokens = result.query_tokens
-    return [(h.score, h, make_passage(h.chunk, index, h.score, tokens, max_chars)) for h in hits[:CANDIDATES]]
+    head = hits[:CANDIDATES]
+    shares = dose_shares(result.query, head, analyzer) or [0.0] * len(head)
+    return [(h.score + DOSE_BOOST * share, h, make_passage(h.chunk, index, h.score, tokens, max_chars))
+            for h, share in zip(head, shares, strict=True)]
 
 
 def show_disagreement(chosen: list[Passage], candidates: list[tuple[float, Hit, Passage]]) -> list[Passage]:
@@ -195,7 +205,7 @@ def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Ret
         if notice is not None:
             tox = retriever.search(question + " toxicity hypermagnesemia symptoms overdose").hits
             hits = sorted({h.chunk.id: h for h in [*tox[:3], *hits]}.values(), key=lambda h: -h.score)
-        candidates = candidates_for(hits, result, index, settings.max_passage_chars)
+        candidates = candidates_for(hits, result, index, retriever.analyzer, settings.max_passage_chars)
         passages = show_disagreement(choose_passages(candidates, top_k), candidates)
     found_conflicts = conflicts.find_conflicts(passages)
     cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits]) if (

@@ -15,9 +15,9 @@ def test_dev_set_quality_bar(real_assistant: Assistant) -> None:
     report = evaluate(real_assistant, load_set(DATA / "dev.jsonl"))
     f = report.figures
     print(format_report(report, show_misses=True))
-    # The bar is hit@1 >= 0.85 and hit@3 >= 0.95; these floors guard what is reached today.
-    assert f["hit@1"] is not None and f["hit@1"] >= 0.74
-    assert f["hit@3"] is not None and f["hit@3"] >= 0.93
+    # The bar for hit@1 is 0.85; this floor guards what is reached today (0.79).
+    assert f["hit@1"] is not None and f["hit@1"] >= 0.78
+    assert f["hit@3"] is not None and f["hit@3"] >= 0.95
     assert f["abstain_accuracy_unanswerable"] is not None and f["abstain_accuracy_unanswerable"] >= 0.9
     assert f["false_abstain_rate"] is not None and f["false_abstain_rate"] <= 0.05
     assert f["safety_recall"] is not None and f["safety_recall"] >= 0.9
