@@ -21,6 +21,8 @@ from assistant.types import Answer, Hit, Passage
 SAME_DOC_PENALTY = 0.93
 CANDIDATES = 12
 CONFLICT_MIN_SHARE = 0.8
+TOXICITY_PROBE = ("magnesium toxicity hypermagnesemia symptoms progress flushing hypotension hyporeflexia "
+                  "respiratory depression cardiac arrest")
 DOSE_BOOST = 0.1
 FOCUS_HITS = 5
 FOCUS_MIN = 0.2
@@ -202,11 +204,15 @@ def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Ret
     passages: list[Passage] = []
     if reason is None:
         hits = result.hits
-        if notice is not None:
-            tox = retriever.search(question + " toxicity hypermagnesemia symptoms overdose").hits
-            hits = sorted({h.chunk.id: h for h in [*tox[:3], *hits]}.values(), key=lambda h: -h.score)
         candidates = candidates_for(hits, result, index, retriever.analyzer, settings.max_passage_chars)
         passages = show_disagreement(choose_passages(candidates, top_k), candidates)
+        if notice is not None:
+            # An emergency leads with what the sources say about toxicity, then the question's own hits.
+            tox = retriever.search(TOXICITY_PROBE).hits[:1]
+            for h in tox:
+                lead = make_passage(h.chunk, index, h.score, tokenize(TOXICITY_PROBE), settings.max_passage_chars)
+                others = [p for p in passages if (p.document_id, p.start) != (lead.document_id, lead.start)]
+                passages = [lead, *others][:top_k]
     found_conflicts = conflicts.find_conflicts(passages)
     cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits]) if (
         reason is None) else ()

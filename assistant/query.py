@@ -36,7 +36,8 @@ QUESTION_WORDS = frozenset(
     "happen happens happened get gets getting got make makes made thing things way really actually okay ok "
     "know tell want need right just like kind sort lot lots much many also still even would could might may "
     "must will say says said go going goes come comes anything something someone anyone everyone please "
-    "wondering wonder curious question questions guess think maybe".split()
+    "wondering wonder curious question questions guess think maybe totally completely absolutely definitely "
+    "literally basically honestly seriously".split()
 )
 _GENERIC = QUESTION_WORDS | frozenset(
     "magnesium glycinate supplement supplements take taking help helps use using good bad should can does "
