@@ -113,12 +113,9 @@ def dose_support(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> floa
 def focus_support(result: SearchResult, retriever: Retriever) -> float:
     """How close the question's own topic words (without the generic subject, e.g. 'price' in
     'What is the price of magnesium glycinate?') come to any sentence of the top hits."""
-    q = result.query
-    residual = " ".join(dict.fromkeys([*q.focus_terms, *(w for w in q.expansion if not w.isdigit())]))
-    if not residual.strip() or not result.hits:
+    if result.topic_vector is None or not result.hits:
         return 1.0
-    vec = retriever.embed_query(residual)
-    return retriever.best_sentence_similarity(vec, [h.chunk for h in result.hits[:FOCUS_HITS]])
+    return retriever.best_sentence_similarity(result.topic_vector, [h.chunk for h in result.hits[:FOCUS_HITS]])
 
 
 def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer,
@@ -208,7 +205,7 @@ def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Ret
         passages = show_disagreement(choose_passages(candidates, top_k), candidates)
         if notice is not None:
             # An emergency leads with what the sources say about toxicity, then the question's own hits.
-            tox = retriever.search(TOXICITY_PROBE).hits[:1]
+            tox = retriever.probe(TOXICITY_PROBE)[:1]
             for h in tox:
                 lead = make_passage(h.chunk, index, h.score, tokenize(TOXICITY_PROBE), settings.max_passage_chars)
                 others = [p for p in passages if (p.document_id, p.start) != (lead.document_id, lead.start)]

@@ -68,6 +68,11 @@ class Query:
         return " ".join([self.text, *extra]) if extra else self.text
 
     @property
+    def topic_text(self) -> str:
+        """The question's topic words without the generic subject ('price' in 'the price of magnesium')."""
+        return " ".join(dict.fromkeys([*self.focus_terms, *(w for w in self.expansion if not w.isdigit())]))
+
+    @property
     def lexical_text(self) -> str:
         kept = [w for w in words(self.text) if w not in QUESTION_WORDS]
         return " ".join([*kept, *self.expansion])

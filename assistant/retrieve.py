@@ -41,6 +41,7 @@ class SearchResult:
     query_vector: np.ndarray
     query_tokens: list[str]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    topic_vector: np.ndarray | None = None
 
 
 def _age_ranges(text: str) -> list[tuple[int, int]]:
@@ -61,6 +62,13 @@ class Retriever:
         self._ranges = [_age_ranges(c.text) if c.block == "table_row" else [] for c in chunks]
         self.sentence_rows, self.sentence_vectors = index.sentence_rows, index.sentence_vectors
         self._row_of = {c.id: r for r, c in enumerate(chunks)}
+        self._probes: dict[str, list[Hit]] = {}
+
+    def probe(self, text: str) -> list[Hit]:
+        """Hits for a fixed probe text (e.g. toxicity for emergencies), computed once per index."""
+        if text not in self._probes:
+            self._probes[text] = self.search(text).hits
+        return self._probes[text]
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embedder.embed_batch([text])[0]
@@ -82,11 +90,15 @@ class Retriever:
         t0 = time.perf_counter()
         query = query or self.analyzer.analyze(question)
         t1 = time.perf_counter()
-        qvec = self.embed_query(query.dense_text or question)
+        # The question and its topic words alone (for the abstention check) in one forward pass.
+        residual = query.topic_text
+        vecs = self.embedder.embed_batch([query.dense_text or question, *([residual] if residual else [])])
+        qvec = vecs[0]
+        topic_vec = vecs[1] if residual else None
         t2 = time.perf_counter()
         n = len(self.index.searchable)
         if n == 0:
-            return SearchResult(query, [], qvec, [], timings)
+            return SearchResult(query, [], qvec, [], timings, topic_vec)
         d_scores, d_rows = vector_search(self.index.vectors, qvec, min(k, n))
         dense = {int(r): float(s) for r, s in zip(d_rows, d_scores, strict=False) if r >= 0}
         dense_rank = {r: i for i, r in enumerate(dense)}
@@ -145,4 +157,4 @@ class Retriever:
         t5 = time.perf_counter()
         timings.update(analyze=(t1 - t0) * 1000, embed=(t2 - t1) * 1000, vector=(t3 - t2) * 1000,
                        lexical=(t4 - t3) * 1000, fuse=(t5 - t4) * 1000)
-        return SearchResult(query, hits[:k], qvec, tokens, timings)
+        return SearchResult(query, hits[:k], qvec, tokens, timings, topic_vec)
