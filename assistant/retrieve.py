@@ -27,6 +27,11 @@ DRUG_BOOST = 0.2
 TIMING_BOOST = 0.1
 _TIMING_Q = re.compile(r"\b(how long (before|after)|how many (hours|minutes)|how far apart|how soon)\b", re.I)
 _DURATION = re.compile(r"\b\d+(\s*[-–]\s*\d+)?\s*(hours?|minutes?|hrs?|mins?)\b", re.I)
+EFFICACY_BOOST = 0.1
+_EFFICACY_Q = re.compile(r"\b(does|do|can|will|would|is)\b.{0,40}\b(help|work|effective|improve|reduce|treat|"
+                         r"prevent|worth)\w*\b", re.I)
+_EVIDENCE_WORDS = re.compile(r"\b(study|studies|trial|trials|evidence|review|meta-analysis|found|demonstrated|"
+                             r"concluded|placebo)\b", re.I)
 LIMIT_CHECK_MG = 300
 LIMIT_BOOST = 0.15
 _LIMIT = re.compile(r"(exceed\w*|upper (intake )?level|\bUL\b|>\s*\d|above|more than|very high doses?)[^.]{0,60}?"
@@ -135,6 +140,11 @@ class Retriever:
             for r in candidates:
                 if _DURATION.search(self.index.chunks[self.index.searchable[r]].text):
                     exact[r] = exact.get(r, 0.0) + TIMING_BOOST
+        if _EFFICACY_Q.search(query.text):
+            # "Does it help with X?": passages that report studies or evidence answer it.
+            for r in candidates:
+                if _EVIDENCE_WORDS.search(self.index.chunks[self.index.searchable[r]].text):
+                    exact[r] = exact.get(r, 0.0) + EFFICACY_BOOST
         candidates |= set(exact)
         missing = [r for r in candidates if r not in dense]
         dense.update(self._dense_scores(qvec, missing))
