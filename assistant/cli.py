@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -18,23 +17,6 @@ def _settings(**overrides: object) -> Settings:
 @click.group(help="A retrieval-grounded, extractive assistant for questions about magnesium glycinate.")
 def main() -> None:
     pass
-
-
-def _progress_factory(quiet: bool):  # type: ignore[no-untyped-def]
-    from tqdm import tqdm
-
-    def make(total: int, done: int):  # type: ignore[no-untyped-def]
-        bar = tqdm(total=total, initial=done, unit="chunk", desc="Embedding", disable=quiet or total == 0,
-                   file=sys.stderr, dynamic_ncols=True)
-
-        def advance(n: int) -> None:
-            bar.update(n)
-            if bar.n >= bar.total:
-                bar.close()
-
-        return advance
-
-    return make
 
 
 @main.command("index", help="""Rebuild the search index from a folder of .txt / .md documents.
@@ -54,6 +36,7 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
     from assistant.embed import SentenceTransformerEmbedder
     from assistant.index import IndexUnavailable, build_index, staleness
     from assistant.ingest import CorpusError
+    from assistant.progress import embedding_progress
 
     settings = _settings(documents_dir=documents_dir, index_dir=index_dir)
     try:
@@ -66,7 +49,7 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
         if not quiet:
             click.echo(f"Reading and chunking the documents in {settings.documents_dir} ...", err=True)
         summary = build_index(settings.documents_dir, settings.index_dir, SentenceTransformerEmbedder,
-                              settings, progress=_progress_factory(quiet))
+                              settings, progress=embedding_progress(quiet))
     except CorpusError as exc:
         for skipped in exc.problems:
             click.echo(f"warning: {skipped}", err=True)

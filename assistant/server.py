@@ -282,30 +282,18 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     return app
 
 
-def _progress(total: int, done: int) -> Callable[[int], None]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, initial=done, unit="chunk", desc="Embedding", disable=total == 0, file=sys.stderr)
-
-    def advance(n: int) -> None:
-        bar.update(n)
-        if bar.n >= bar.total:
-            bar.close()
-
-    return advance
-
-
 def ensure_index(settings: Settings) -> None:
     """Build the index first when it is missing or stale (documents, model, chunker or settings changed)."""
     from assistant.embed import SentenceTransformerEmbedder
     from assistant.index import build_index, staleness
+    from assistant.progress import embedding_progress
 
     reason = staleness(settings.documents_dir, settings.index_dir, settings)
     if reason is None:
         return
     print(f"Building the index in {settings.index_dir} first: {reason}.", file=sys.stderr)
     summary = build_index(settings.documents_dir, settings.index_dir, SentenceTransformerEmbedder, settings,
-                          progress=_progress)
+                          progress=embedding_progress())
     for problem in summary.problems:
         print(f"warning: {problem}", file=sys.stderr)
     print(f"Indexed {summary.documents} documents ({summary.chunks} chunks) in {summary.seconds:.1f} s.",
