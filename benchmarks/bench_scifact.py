@@ -269,7 +269,8 @@ def render(r: dict) -> str:
         "## 1. Retrieval quality on SciFact (BEIR test split, 300 queries)", "",
         common.provenance(r["machine"]), "",
         f"{r['documents']:,} abstracts, one file each (title line, then text), indexed by `assistant index` "
-        f"into a temporary folder: {ix['searchable_chunks']:,} searchable chunks "
+        "into a folder outside the repository (kept between runs; `--fresh` rebuilds from nothing): "
+        f"{ix['searchable_chunks']:,} searchable chunks "
         f"({r['chunks_per_document']:.1f} per abstract). Document score = max over its chunks."
         + (" **Quick run: a 1,000-document subset, not comparable to published figures.**" if r["quick"] else ""),
         "", common.md_table(["system", "nDCG@10", "recall@100"], rows), "",

@@ -304,22 +304,33 @@ def log(message: str) -> None:
     print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def _hwm_mb(pid: int) -> float:
+    """A live process's peak resident memory (VmHWM: per process image, reset by exec), MB."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def run_measured(cmd: Sequence[str], stdout: Path, stderr: Path, env: dict[str, str] | None = None,
                  timeout: float = 3600) -> tuple[int, float, float]:
-    """Run ``cmd`` to completion: (exit code, wall seconds, the child's own peak RSS in MB)."""
+    """Run ``cmd`` to completion: (exit code, wall seconds, the child's own peak RSS in MB).
+
+    The peak is read from /proc while the child runs (``ru_maxrss`` of a child would include the
+    memory of this process at fork time).
+    """
     t0 = time.perf_counter()
+    peak = 0.0
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=ROOT,
                                 env={**os.environ, **(env or {})})
-        deadline = t0 + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
-    return proc.returncode, time.perf_counter() - t0, usage.ru_maxrss / 1024
+        try:
+            proc.wait(timeout=0.02)
+        except subprocess.TimeoutExpired:
+            while proc.poll() is None:
+                peak = max(peak, _hwm_mb(proc.pid))
+                if time.perf_counter() - t0 > timeout:
+                    proc.kill()
+                time.sleep(0.05)
+    return int(proc.returncode), time.perf_counter() - t0, peak
