@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     # Sentence vectors sharpen passage choice; they roughly triple embedding work on large corpora.
     sentence_vectors: bool = True
     # Above this many vectors the index switches from exact to approximate search.
-    ann_threshold: int = 50_000
+    ann_threshold: int = 25_000
 
     # Retrieval and answering.
     candidates: int = 30
