@@ -74,7 +74,9 @@ class Query:
 
     @property
     def lexical_text(self) -> str:
-        kept = [w for w in words(self.text) if w not in QUESTION_WORDS]
+        # "1,500 mg" is one number: its "500" must not match the sources' "500 mg capsule".
+        joined = re.sub(r"(?<=\d),(?=\d{3}\b)", "", self.text)
+        kept = [w for w in words(joined) if w not in QUESTION_WORDS]
         return " ".join([*kept, *self.expansion])
 
     @property

@@ -33,7 +33,7 @@ _EFFICACY_Q = re.compile(r"\b(does|do|can|will|would|is)\b.{0,40}\b(help|work|ef
 _EVIDENCE_WORDS = re.compile(r"\b(study|studies|trial|trials|evidence|review|meta-analysis|found|demonstrated|"
                              r"concluded|placebo)\b", re.I)
 LIMIT_CHECK_MG = 300
-LIMIT_BOOST = 0.15
+LIMIT_BOOST = 0.2
 _LIMIT = re.compile(r"(exceed\w*|upper (intake )?level|\bUL\b|>\s*\d|above|more than|very high doses?)[^.]{0,60}?"
                     r"\d+\s*mg|\d+\s*mg[^.]{0,40}?(upper|limit|exceed)", re.I)
 _RANGE = re.compile(r"(\d{1,2})\s*[–-]\s*(\d{1,2})\s*years|(\d{1,2})\+\s*years")
@@ -133,7 +133,7 @@ class Retriever:
             # "Is 1,500 mg fine?": the sources' stated limits and high-dose cautions answer it.
             for r in range(n):
                 chunk = self.index.chunks[self.index.searchable[r]]
-                if chunk.kind == "safety" and _LIMIT.search(chunk.text):
+                if _LIMIT.search(chunk.text):
                     exact[r] = exact.get(r, 0.0) + LIMIT_BOOST
         if _TIMING_Q.search(query.text):
             # "How long before bed?": passages that state a duration answer it.

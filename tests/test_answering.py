@@ -77,3 +77,16 @@ def test_evidence_labels_and_references_travel_with_passages(fake_assistant: Ass
     interaction = fake_assistant.ask("Can I take magnesium with minocycline?", 3)
     refs = {r.number for p in (*interaction.passages, *interaction.safety) for r in p.references}
     assert 47 in refs
+
+
+def test_a_stated_high_amount_brings_the_stated_limits_forward(fake_assistant: Assistant,
+                                                               fake_embedder: FakeEmbedder) -> None:
+    retriever = Retriever(fake_assistant.index, fake_embedder, fake_assistant.settings)
+
+    def rank_of_upper_limit(question: str) -> int:
+        hits = retriever.search(question).hits
+        return next(i for i, h in enumerate(hits) if "Upper Intake Level (UL) of 350 mg/day" in h.chunk.text)
+
+    high = rank_of_upper_limit("Is 1,500 mg of magnesium glycinate a day fine for me?")
+    low = rank_of_upper_limit("Is 250 mg of magnesium glycinate a day fine for me?")
+    assert high < low

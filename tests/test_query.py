@@ -77,3 +77,11 @@ def test_ages_are_found(analyzer: QueryAnalyzer, question: str, age: int) -> Non
 def test_foreign_words_are_only_translated_in_a_foreign_question(analyzer: QueryAnalyzer) -> None:
     assert "children" in analyzer.analyze("Wie viel Magnesium braucht ein Kind pro Tag?").expansion
     assert "children" not in analyzer.analyze("What kind of magnesium is best for sleep?").expansion
+
+
+def test_a_stated_amount_is_one_number(analyzer: QueryAnalyzer) -> None:
+    q = analyzer.analyze("Is 1,500 mg of magnesium glycinate a day fine?")
+    assert q.amounts_mg == [1500]
+    # Its "500" must not match the sources' "500 mg capsule".
+    assert "500" not in q.lexical_text.split()
+    assert "1500" in q.lexical_text.split()
