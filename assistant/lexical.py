@@ -28,6 +28,8 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def fold(text: str) -> str:
     """Lower case without accents, so 'jähriges' and 'jahriges' meet."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -37,8 +39,14 @@ def words(text: str) -> list[str]:
 
 
 def tokenize(text: str, stem: bool = True, stopwords: bool = True) -> list[str]:
+    return list(_tokenize(text, stem, stopwords))
+
+
+@lru_cache(maxsize=65_536)
+def _tokenize(text: str, stem: bool, stopwords: bool) -> tuple[str, ...]:
+    # Cached: answering tokenizes the same source passages for every question.
     toks = [t for t in words(text) if not (stopwords and t in STOPWORDS)]
-    return _stemmer().stemWords(toks) if stem else toks
+    return tuple(_stemmer().stemWords(toks) if stem else toks)
 
 
 class BM25Index:

@@ -200,7 +200,9 @@ class QueryAnalyzer:
         known = set(counts) | set(DRUG_CLASSES) | set(OTHER_SUBSTANCES) | {w for k in LAY_TERMS for w in k.split()}
         self._known = frozenset(known)
         self._english = english_words()
-        self._vocab = sorted(w for w in known if len(w) >= 3 and not w.isdigit())
+        self._vocab_by_shape: dict[tuple[str, int], list[str]] = {}
+        for w in sorted(w for w in known if len(w) >= 3 and not w.isdigit()):
+            self._vocab_by_shape.setdefault((w[0], len(w)), []).append(w)
 
     def idf(self, term: str) -> float:
         return math.log(self.n_texts / self.df[term]) if self.df.get(term) else 0.0
@@ -212,8 +214,10 @@ class QueryAnalyzer:
         if word in self._english or word.rstrip("s") in self._english:
             return None  # a real word the sources just do not use
         limit = 1 if len(word) <= 6 else 2
-        matches = [m for m in difflib.get_close_matches(word, self._vocab, n=6, cutoff=0.7)
-                   if m[0] == word[0] and edit_distance(word, m) <= limit]
+        # Only words with the same first letter and a length within the allowed distance can match.
+        near = [w for n in range(len(word) - limit, len(word) + limit + 1)
+                for w in self._vocab_by_shape.get((word[0], n), [])]
+        matches = [m for m in difflib.get_close_matches(word, near, n=6, cutoff=0.7) if edit_distance(word, m) <= limit]
         if not matches:
             return None
         return min(matches, key=lambda m: (edit_distance(word, m), -self.counts.get(m, 1)))
