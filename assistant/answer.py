@@ -14,7 +14,7 @@ from assistant.index import LoadedIndex
 from assistant.lexical import tokenize
 from assistant.lexicon import OTHER_SUBSTANCES
 from assistant.passages import make_passage
-from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, light_stem, light_terms
+from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, adverb, light_stem, light_terms
 from assistant.retrieve import Retriever, SearchResult
 from assistant.types import Answer, Hit, Passage
 
@@ -26,6 +26,9 @@ TOXICITY_PROBE = ("magnesium toxicity hypermagnesemia symptoms progress flushing
 DOSE_BOOST = 0.1
 FOCUS_HITS = 5
 FOCUS_MIN = 0.2
+# Weak closeness is enough only when the top passages also share some of the question's topic words.
+FOCUS_WEAK = 0.3
+COVERAGE_MIN = 0.15
 DUPLICATE_JACCARD = 0.6
 
 
@@ -50,7 +53,10 @@ def coverage(result: SearchResult, index: LoadedIndex) -> Coverage:
         top_tokens |= set(tokenize(h.chunk.embedding_text()))
     weights = {t: max(index.lexical.idf(stems[t]), 1.0 if t in unknown else 0.0) for t in focus}
     total = sum(weights.values())
-    found = sum(w for t, w in weights.items() if stems[t] in top_tokens)
+    # A topic word counts as found when it, a longer form of it, or the sources' word for it
+    # (from the lexicon: 'pregnant' → 'pregnancy') is in the top passages.
+    alternatives = {t: {stems[t], *(s for w in q.expansion_of.get(t, []) for s in tokenize(w))} for t in focus}
+    found = sum(w for t, w in weights.items() if _matches(alternatives[t], top_tokens))
     return Coverage(
         top_dense=max((h.dense_score for h in top), default=0.0),
         top_score=top[0].score if top else 0.0,
@@ -84,7 +90,7 @@ def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> list[
     groups: dict[str, set[str]] = {}
     for t in query.focus_terms:
         stem = light_stem(t)
-        if stem not in generic:
+        if stem not in generic and not adverb(t):
             groups[stem] = {stem} | {light_stem(w) for w in query.expansion_of.get(t, [])}
     top_idf = math.log(analyzer.n_texts) + 1.0
     weights = {}
@@ -100,8 +106,14 @@ def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> list[
             shares.append(1.0)
         else:
             terms = light_terms(h.chunk.embedding_text())
-            shares.append(sum(w for stem, w in weights.items() if groups[stem] & terms) / total)
+            shares.append(sum(w for stem, w in weights.items() if _matches(groups[stem], terms)) / total)
     return shares
+
+
+def _matches(alternatives: set[str], terms: set[str]) -> bool:
+    """A word or a longer form of it ('prevent' → 'prevention'; 'glycine' never meets 'glycinate')."""
+    return bool(alternatives & terms) or any(
+        t.startswith(a) for a in alternatives if len(a) >= 5 for t in terms)
 
 
 def dose_support(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> float:
@@ -129,7 +141,7 @@ def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer,
         return "not_covered"
     if dose_support(query, result.hits, analyzer) < 0.6:
         return "dose_not_stated"
-    if focus < FOCUS_MIN:
+    if focus < FOCUS_MIN or (focus < FOCUS_WEAK and cov.focus_coverage < COVERAGE_MIN):
         return "not_covered"
     return None
 

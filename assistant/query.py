@@ -37,7 +37,7 @@ QUESTION_WORDS = frozenset(
     "know tell want need right just like kind sort lot lots much many also still even would could might may "
     "must will say says said go going goes come comes anything something someone anyone everyone please "
     "wondering wonder curious question questions guess think maybe totally completely absolutely definitely "
-    "literally basically honestly seriously".split()
+    "literally basically honestly seriously ve ll re".split()
 )
 _GENERIC = QUESTION_WORDS | frozenset(
     "magnesium glycinate supplement supplements take taking help helps use using good bad should can does "
@@ -82,7 +82,15 @@ class Query:
     @property
     def focus_terms(self) -> list[str]:
         """Content words that carry the question's topic (not generic supplement words)."""
-        return [t for t in self.terms if t not in _GENERIC and not t.isdigit()]
+        return [t for t in self.terms if t not in _GENERIC and not t.isdigit() and not adverb(t)]
+
+
+_NOT_ADVERBS = frozenset("early belly family supply apply reply anomaly jelly italy assembly".split())
+
+
+def adverb(word: str) -> bool:
+    """'exactly', 'roughly', 'typically': how something is asked, never what it is about."""
+    return len(word) >= 5 and word.endswith("ly") and word not in _NOT_ADVERBS
 
 
 def strip_noise(text: str) -> str:
@@ -178,7 +186,9 @@ def light_terms(text: str) -> set[str]:
 GENERIC_FOR_DOSE = frozenset(
     "how much many dose doses dosage dosing amount mg milligram gram grams take taking get getting day daily per "
     "safe safely safety recommended recommend need needs should magnesium glycinate supplement supplements "
-    "given give week weeks time times long".split()
+    "given give week weeks time times long used use using start starting begin beginning taken works work best "
+    "every ever never first bed bedtime night evening morning before after hold holds contain contains actual "
+    "real total".split()
 )
 
 
@@ -213,7 +223,7 @@ class QueryAnalyzer:
             return None
         if word in self._english or word.rstrip("s") in self._english:
             return None  # a real word the sources just do not use
-        limit = 1 if len(word) <= 6 else 2
+        limit = 1 if len(word) <= 7 else 2
         # Only words with the same first letter and a length within the allowed distance can match.
         near = [w for n in range(len(word) - limit, len(word) + limit + 1)
                 for w in self._vocab_by_shape.get((word[0], n), [])]

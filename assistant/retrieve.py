@@ -3,6 +3,7 @@ embedding cannot see (ages inside table ranges, named medicines in interaction r
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from assistant.vectors import search as vector_search
 DENSE_WEIGHT = 0.55
 LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
 SENT_MIX = 0.5
+TOPIC_MIX = 0.0
 LEX_SATURATION = 0.5
+UNSEEN_WEIGHT = 1.0
 AGE_BOOST = 0.3
 DRUG_BOOST = 0.2
 
@@ -113,7 +116,10 @@ class Retriever:
         # Normalise by the best score the query could reach (every term matched), not by the best
         # chunk: a chunk that only shares common words then stays low even when it is the best.
         lexical = self.index.lexical
-        lex_max = sum(lexical.idf(t) for t in set(tokens)) * (lexical.k1 + 1) * LEX_SATURATION
+        # A word the sources never use ("nauseous") still counts: matching the question's other words
+        # is then only part of the question.
+        unseen = math.log(1.0 + (lexical.n_docs + 0.5) / 1.5) * UNSEEN_WEIGHT
+        lex_max = sum(lexical.idf(t) or unseen for t in set(tokens)) * (lexical.k1 + 1) * LEX_SATURATION
         lex_rows = [int(r) for r in np.argsort(-lex)[:k] if lex[r] > 0]
         lex_rank = {r: i for i, r in enumerate(lex_rows)}
         t4 = time.perf_counter()
@@ -153,10 +159,26 @@ class Retriever:
             np.maximum.at(sent_best, self.sentence_rows, self.sentence_vectors @ qvec)
             for r in np.argsort(-sent_best)[:k]:
                 candidates.add(int(r))
-            missing = [r for r in candidates if r not in dense]
-            dense.update(self._dense_scores(qvec, missing))
+        topic_best = None
+        if topic_vec is not None and TOPIC_MIX > 0:
+            # Nearly every passage names the subject (magnesium glycinate); what the question asks
+            # about it ("feel nauseous") is what tells passages apart.
+            topic_best = np.full(n, -1.0, dtype=np.float32)
+            if len(self.sentence_rows):
+                np.maximum.at(topic_best, self.sentence_rows, self.sentence_vectors @ topic_vec)
+            for r in np.argsort(-topic_best)[:k]:
+                candidates.add(int(r))
+        missing = [r for r in candidates if r not in dense]
+        dense.update(self._dense_scores(qvec, missing))
+        if len(self.sentence_rows):
             for r in candidates:
                 dense[r] = SENT_MIX * float(sent_best[r]) + (1 - SENT_MIX) * dense[r]
+        if topic_best is not None and topic_vec is not None:
+            chunk_topic = self._dense_scores(topic_vec, list(candidates))
+            for r in candidates:
+                t = SENT_MIX * float(topic_best[r]) + (1 - SENT_MIX) * chunk_topic[r] if len(
+                    self.sentence_rows) else chunk_topic[r]
+                dense[r] = (1 - TOPIC_MIX) * dense[r] + TOPIC_MIX * t
         hits = []
         for r in candidates:
             lex_n = float(lex[r]) / lex_max if lex_max > 0 else 0.0

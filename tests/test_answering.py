@@ -85,8 +85,17 @@ def test_a_stated_high_amount_brings_the_stated_limits_forward(fake_assistant: A
 
     def rank_of_upper_limit(question: str) -> int:
         hits = retriever.search(question).hits
-        return next(i for i, h in enumerate(hits) if "Upper Intake Level (UL) of 350 mg/day" in h.chunk.text)
+        return next((i for i, h in enumerate(hits) if "Upper Intake Level (UL) of 350 mg/day" in h.chunk.text),
+                    len(hits))
 
     high = rank_of_upper_limit("Is 1,500 mg of magnesium glycinate a day fine for me?")
     low = rank_of_upper_limit("Is 250 mg of magnesium glycinate a day fine for me?")
     assert high < low
+
+
+def test_longer_forms_of_a_word_match_but_glycine_never_meets_glycinate() -> None:
+    from assistant.answer import _matches
+
+    assert _matches({"prevent"}, {"migraine", "prevention"})
+    assert not _matches({"glycine"}, {"glycinate"})
+    assert not _matches({"iv"}, {"ivy"})  # short words match only whole

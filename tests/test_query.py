@@ -85,3 +85,22 @@ def test_a_stated_amount_is_one_number(analyzer: QueryAnalyzer) -> None:
     # Its "500" must not match the sources' "500 mg capsule".
     assert "500" not in q.lexical_text.split()
     assert "1500" in q.lexical_text.split()
+
+
+def test_adverbs_and_contractions_are_not_the_topic(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("What exactly is magnesium glycinate?").focus_terms == []
+    focus = analyzer.analyze("What dose should I start with if I've never taken it?").focus_terms
+    assert "ve" not in focus
+    assert "early" in analyzer.analyze("Does it help with early waking?").focus_terms
+
+
+def test_people_words_map_to_the_tables_words(analyzer: QueryAnalyzer) -> None:
+    q = analyzer.analyze("How much magnesium does a 16-year-old girl need?")
+    assert "female" in q.expansion and q.ages == [16]
+    assert "lactation" in analyzer.analyze("I'm breastfeeding, is it safe?").expansion
+
+
+def test_a_short_word_is_not_corrected_two_letters_away() -> None:
+    analyzer = QueryAnalyzer(["Magnesium and the spinal cord.", "Magnesium glycinate dosage."])
+    assert analyzer.correct("spinach") is None  # 'spinal' is two edits away: too far for 7 letters
+    assert analyzer.correct("glycinte") == "glycinate"
