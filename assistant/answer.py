@@ -82,8 +82,8 @@ def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
 def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> list[float] | None:
     """For 'how much / what dose' questions: per hit, the share of the question's specific words
     that the hit contains if it states an amount (0.0 when it states none); None for other questions.
-    Words the sources never use count as the most specific of all, unless a lexicon maps them to
-    words they do use."""
+    Specialised words the sources never use count as the most specific of all, unless a lexicon maps
+    them to words they do use."""
     if not _EXPLICIT_DOSE.search(query.text):
         return None
     generic = {light_stem(g) for g in GENERIC_FOR_DOSE}
@@ -96,7 +96,12 @@ def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> list[
     weights = {}
     for stem, alts in groups.items():
         known = [analyzer.idf(a) for a in alts if analyzer.df.get(a)]
-        weights[stem] = max(known) if known else top_idf
+        if known:
+            weights[stem] = max(known)
+        else:
+            # An everyday word the sources do not use ('bottle', 'girl') is how someone asks; a
+            # specialised one ('creatine', 'eclampsia') is what they ask about.
+            weights[stem] = 1.0 if analyzer.is_everyday(stem) else top_idf
     total = sum(weights.values())
     shares = []
     for h in hits:

@@ -125,6 +125,16 @@ LAY_TERMS: dict[str, str] = {
     "relaxants": "interact medications",
 }
 
+# Health conditions the sources caution about: how a question names one → how a passage does.
+CONDITIONS: dict[str, tuple[str, str]] = {
+    "kidney": (r"\b(kidneys?|renal|dialysis|gfr|nephro\w*)\b", r"\b(kidneys?|renal)\b"),
+    "heart block": (r"\b(heart block|av block|heart rhythm|arrhythmia|pacemaker)\b", r"\bheart block\b"),
+    "myasthenia": (r"\bmyasthenia\b", r"\bmyasthenia\b"),
+    "pregnancy": (r"\b(pregnan\w*|breast ?feed\w*|nursing|lactat\w*|expecting)\b",
+                  r"\b(pregnan\w*|breastfeed\w*|lactation)\b"),
+    "bowel obstruction": (r"\b(bowel|intestinal) (obstruction|blockage)\b", r"\bbowel obstruction\b"),
+}
+
 # Medicine names → the class words the interaction table uses.
 DRUG_CLASSES: dict[str, str] = {
     "doxycycline": "tetracycline antibiotics tetracyclines",

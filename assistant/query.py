@@ -217,6 +217,10 @@ class QueryAnalyzer:
     def idf(self, term: str) -> float:
         return math.log(self.n_texts / self.df[term]) if self.df.get(term) else 0.0
 
+    def is_everyday(self, word: str) -> bool:
+        """A whole word of general English (the embedding model's vocabulary), not a specialised term."""
+        return word in self._english or word.rstrip("s") in self._english
+
     def correct(self, word: str) -> str | None:
         """The corpus word a misspelling most likely meant, or None."""
         if len(word) < 4 or not word.isalpha() or word in self._known or word in STOPWORDS:

@@ -14,6 +14,7 @@ from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.index import LoadedIndex
 from assistant.lexical import fold, tokenize
+from assistant.lexicon import CONDITIONS
 from assistant.query import Query, QueryAnalyzer
 from assistant.types import Chunk, Hit
 from assistant.vectors import search as vector_search
@@ -21,7 +22,6 @@ from assistant.vectors import search as vector_search
 DENSE_WEIGHT = 0.55
 LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
 SENT_MIX = 0.5
-TOPIC_MIX = 0.0
 LEX_SATURATION = 0.5
 UNSEEN_WEIGHT = 1.0
 AGE_BOOST = 0.3
@@ -39,6 +39,12 @@ LIMIT_CHECK_MG = 300
 LIMIT_BOOST = 0.2
 _LIMIT = re.compile(r"(exceed\w*|upper (intake )?level|\bUL\b|>\s*\d|above|more than|very high doses?)[^.]{0,60}?"
                     r"\d+\s*mg|\d+\s*mg[^.]{0,40}?(upper|limit|exceed)", re.I)
+# "How much is too much?": the stated limits answer it, as they answer "Is 1,500 mg fine?".
+_LIMIT_Q = re.compile(r"\b(too much|too high|maximum|max|upper (intake )?limit|how much is (safe|too)|"
+                      r"(become|becomes|becoming|is|gets) (too much|toxic|unsafe|dangerous|harmful)|"
+                      r"safe (upper )?limit|most (i|you|one|someone) (can|should))\b", re.I)
+# "I'm on dialysis, can I take it?": the sources' caution about that condition answers first.
+CONDITION_BOOST = 0.1
 _RANGE = re.compile(r"(\d{1,2})\s*[–-]\s*(\d{1,2})\s*years|(\d{1,2})\+\s*years")
 
 
@@ -135,12 +141,18 @@ class Retriever:
                 chunk = self.index.chunks[self.index.searchable[r]]
                 if chunk.block == "table_row" and any(re.search(rf"\b{d}\b", self._folded[r]) for d in query.drugs):
                     exact[r] = exact.get(r, 0.0) + DRUG_BOOST
-        if query.amounts_mg and max(query.amounts_mg) >= LIMIT_CHECK_MG:
+        if (query.amounts_mg and max(query.amounts_mg) >= LIMIT_CHECK_MG) or _LIMIT_Q.search(query.text):
             # "Is 1,500 mg fine?": the sources' stated limits and high-dose cautions answer it.
             for r in range(n):
                 chunk = self.index.chunks[self.index.searchable[r]]
                 if _LIMIT.search(chunk.text):
                     exact[r] = exact.get(r, 0.0) + LIMIT_BOOST
+        for asked, stated in CONDITIONS.values():
+            if re.search(asked, query.text, re.I):
+                for r in range(n):
+                    chunk = self.index.chunks[self.index.searchable[r]]
+                    if chunk.kind == "safety" and re.search(stated, chunk.text, re.I):
+                        exact[r] = exact.get(r, 0.0) + CONDITION_BOOST
         if _TIMING_Q.search(query.text):
             # "How long before bed?": passages that state a duration answer it.
             for r in candidates:
@@ -159,26 +171,11 @@ class Retriever:
             np.maximum.at(sent_best, self.sentence_rows, self.sentence_vectors @ qvec)
             for r in np.argsort(-sent_best)[:k]:
                 candidates.add(int(r))
-        topic_best = None
-        if topic_vec is not None and TOPIC_MIX > 0:
-            # Nearly every passage names the subject (magnesium glycinate); what the question asks
-            # about it ("feel nauseous") is what tells passages apart.
-            topic_best = np.full(n, -1.0, dtype=np.float32)
-            if len(self.sentence_rows):
-                np.maximum.at(topic_best, self.sentence_rows, self.sentence_vectors @ topic_vec)
-            for r in np.argsort(-topic_best)[:k]:
-                candidates.add(int(r))
         missing = [r for r in candidates if r not in dense]
         dense.update(self._dense_scores(qvec, missing))
         if len(self.sentence_rows):
             for r in candidates:
                 dense[r] = SENT_MIX * float(sent_best[r]) + (1 - SENT_MIX) * dense[r]
-        if topic_best is not None and topic_vec is not None:
-            chunk_topic = self._dense_scores(topic_vec, list(candidates))
-            for r in candidates:
-                t = SENT_MIX * float(topic_best[r]) + (1 - SENT_MIX) * chunk_topic[r] if len(
-                    self.sentence_rows) else chunk_topic[r]
-                dense[r] = (1 - TOPIC_MIX) * dense[r] + TOPIC_MIX * t
         hits = []
         for r in candidates:
             lex_n = float(lex[r]) / lex_max if lex_max > 0 else 0.0

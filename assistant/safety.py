@@ -48,15 +48,18 @@ GENERAL_CAUTION = "consult doctor before starting supplement regimen existing he
 GENERAL_CAUTION_CHARS = 200
 
 _OVERDOSE = re.compile(
-    r"\b(overdos\w*|took (too many|too much|a lot|like \d+|\d+)|taking like \d+|ate (a handful|a bunch|\d+|"
+    r"\b(overdos\w*|(took|taken|taking|been taking) (too many|too much|a lot|like \d+|\d+)|taking like \d+|ate (a handful|a bunch|\d+|"
     r"some|the)|swallowed|got into (my|the|his|her)|handful|\d+\s+(pills|capsules|tablets))\b", re.I)
 _SEVERE = re.compile(
     r"\b(passed out|pass(ing)? out|faint\w*|unconscious|unresponsive|won'?t wake|barely (beating|breathing)|"
     r"(very |really )?slow (heart ?beat|heart rate|pulse)|heart (is |feels )?(barely|very slow)|"
-    r"(trouble|difficulty|hard|can'?t|cannot) (breathing|breathe|to breathe)|short(ness)? of breath|"
+    r"(trouble|difficulty|hard|can'?t|cannot|struggling|struggles|struggle) (breathing|breathe|to breathe)|"
+    r"short(ness)? of breath|breathing (is )?(getting |very |really |so )?(shallow|slow|weak)|shallow breath\w*|"
+    r"(can'?t|cannot|barely|hardly) (lift|move|stand|walk|hold (up )?(his|her|my) head)|"
+    r"(blood pressure|bp) (is |has )?(gotten |dropped |really |very |so |dangerously )*(low|dropped)|"
     r"chest pain|seizur\w*|collaps\w*|floppy|limp|not breathing|blue lips)\b", re.I)
 _MILD = re.compile(r"\b(very drowsy|extremely drowsy|confus\w*|weak reflexes|reflexes seem weak|dizzy|"
-                   r"vomiting|dialysis)\b", re.I)
+                   r"vomiting|dialysis|flushed|very weak|muscle weakness|irregular heart\w*)\b", re.I)
 
 
 def emergency_notice(question: str) -> Notice | None:

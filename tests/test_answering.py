@@ -99,3 +99,34 @@ def test_longer_forms_of_a_word_match_but_glycine_never_meets_glycinate() -> Non
     assert _matches({"prevent"}, {"migraine", "prevention"})
     assert not _matches({"glycine"}, {"glycinate"})
     assert not _matches({"iv"}, {"ivy"})  # short words match only whole
+
+
+def test_a_named_condition_brings_its_caution_forward(fake_assistant: Assistant, fake_embedder: FakeEmbedder,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.retrieve as retrieve
+
+    retriever = Retriever(fake_assistant.index, fake_embedder, fake_assistant.settings)
+    question = "I'm on dialysis. Can I take magnesium glycinate to help me sleep?"
+
+    def kidney_caution_scores() -> dict[str, float]:
+        return {h.chunk.id: h.score for h in retriever.search(question).hits
+                if h.chunk.kind == "safety" and "kidney" in h.chunk.text.lower()}
+
+    boosted = kidney_caution_scores()
+    monkeypatch.setattr(retrieve, "CONDITION_BOOST", 0.0)
+    plain = kidney_caution_scores()
+    shared = boosted.keys() & plain.keys()
+    assert shared and all(boosted[c] > plain[c] + 0.05 for c in shared)
+
+
+def test_asking_for_the_limit_brings_the_stated_limits_forward(fake_assistant: Assistant,
+                                                               fake_embedder: FakeEmbedder) -> None:
+    retriever = Retriever(fake_assistant.index, fake_embedder, fake_assistant.settings)
+    hits = retriever.search("At what daily amount does supplemental magnesium become too much for an adult?").hits
+    assert any(retrieve_limit(h.chunk.text) for h in hits[:3])
+
+
+def retrieve_limit(text: str) -> bool:
+    from assistant.retrieve import _LIMIT
+
+    return bool(_LIMIT.search(text))

@@ -13,6 +13,9 @@ from assistant.types import Passage
     "I took too much magnesium and I have chest pain",
     "After my magnesium I have trouble breathing",
     "I'm on dialysis and I took magnesium and now I'm very drowsy",
+    "My dad has been taking a lot of magnesium laxatives. His face is flushed and his breathing is getting shallow.",
+    "My grandmother started magnesium last week. Today she can barely lift her arms and is struggling to breathe.",
+    "I took 20 magnesium pills and my blood pressure is really low",
 ])
 def test_emergencies_get_the_notice(question: str) -> None:
     notice = emergency_notice(question)
@@ -25,6 +28,9 @@ def test_emergencies_get_the_notice(question: str) -> None:
     "Is it safe to take magnesium while pregnant?",
     "What is the upper limit for magnesium from supplements?",
     "Does magnesium help with chest muscle cramps?",
+    "Does magnesium lower blood pressure?",
+    "I'm taking a lot of stress at work, will magnesium help?",
+    "Can magnesium cause muscle weakness in people with myasthenia gravis?",
 ])
 def test_ordinary_questions_get_no_notice(question: str) -> None:
     assert emergency_notice(question) is None
