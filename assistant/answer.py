@@ -12,7 +12,7 @@ from assistant import conflicts, safety
 from assistant.config import Settings
 from assistant.index import LoadedIndex
 from assistant.lexical import tokenize
-from assistant.lexicon import OTHER_SUBSTANCES
+from assistant.lexicon import DRUG_CLASSES, DRUG_SUFFIX, OTHER_SUBSTANCES
 from assistant.passages import make_passage
 from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, adverb, light_stem, light_terms
 from assistant.retrieve import Retriever, SearchResult
@@ -27,7 +27,7 @@ DOSE_BOOST = 0.1
 FOCUS_HITS = 5
 FOCUS_MIN = 0.2
 # Weak closeness is enough only when the top passages also share some of the question's topic words.
-FOCUS_WEAK = 0.3
+FOCUS_WEAK = 0.27
 COVERAGE_MIN = 0.15
 DUPLICATE_JACCARD = 0.6
 
@@ -74,22 +74,28 @@ _EXPLICIT_DOSE = re.compile(
 def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
     """A supplement or drug the question is about that the sources never mention."""
     for t in query.terms:
-        if t in OTHER_SUBSTANCES and not analyzer.counts.get(t) and not analyzer.df.get(light_stem(t)):
+        unseen = not analyzer.counts.get(t) and not analyzer.df.get(light_stem(t))
+        medicine = re.search(DRUG_SUFFIX, t) is not None and t not in DRUG_CLASSES
+        if unseen and (t in OTHER_SUBSTANCES or medicine):
             return t
     return None
 
 
-def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> list[float] | None:
+def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer,
+                specialised_only: bool = False) -> list[float] | None:
     """For 'how much / what dose' questions: per hit, the share of the question's specific words
     that the hit contains if it states an amount (0.0 when it states none); None for other questions.
     Specialised words the sources never use count as the most specific of all, unless a lexicon maps
-    them to words they do use."""
+    them to words they do use. With ``specialised_only``, everyday words ('son', 'start', 'general
+    health') are left out: they say who asks, not what the dose is of ('valerian', 'spinach')."""
     if not _EXPLICIT_DOSE.search(query.text):
         return None
     generic = {light_stem(g) for g in GENERIC_FOR_DOSE}
     groups: dict[str, set[str]] = {}
     for t in query.focus_terms:
         stem = light_stem(t)
+        if specialised_only and (analyzer.is_everyday(t) or analyzer.is_everyday(stem)):
+            continue
         if stem not in generic and not adverb(t):
             groups[stem] = {stem} | {light_stem(w) for w in query.expansion_of.get(t, [])}
     top_idf = math.log(analyzer.n_texts) + 1.0
@@ -123,14 +129,14 @@ def _matches(alternatives: set[str], terms: set[str]) -> bool:
 
 def dose_support(query: Query, hits: list[Hit], analyzer: QueryAnalyzer) -> float:
     """The best dose share among the top hits (1.0 when the question asks no dose)."""
-    shares = dose_shares(query, hits[:10], analyzer)
+    shares = dose_shares(query, hits[:10], analyzer, specialised_only=True)
     return 1.0 if shares is None else max(shares, default=0.0)
 
 
 def focus_support(result: SearchResult, retriever: Retriever) -> float:
     """How close the question's own topic words (without the generic subject, e.g. 'price' in
     'What is the price of magnesium glycinate?') come to any sentence of the top hits."""
-    if result.topic_vector is None or not result.hits:
+    if result.topic_vector is None or not result.hits or result.query.foreign:
         return 1.0
     return retriever.best_sentence_similarity(result.topic_vector, [h.chunk for h in result.hits[:FOCUS_HITS]])
 

@@ -170,6 +170,19 @@ DRUG_CLASSES: dict[str, str] = {
     "hydrochlorothiazide": "diuretics thiazide",
     "hctz": "diuretics thiazide hydrochlorothiazide",
     "chlorthalidone": "diuretics thiazide",
+    "lisinopril": "blood pressure medications",
+    "enalapril": "blood pressure medications",
+    "ramipril": "blood pressure medications",
+    "losartan": "blood pressure medications",
+    "valsartan": "blood pressure medications",
+    "amlodipine": "blood pressure medications",
+    "nifedipine": "blood pressure medications",
+    "metoprolol": "blood pressure medications",
+    "atenolol": "blood pressure medications",
+    "propranolol": "blood pressure medications",
+    "beta blocker": "blood pressure medications",
+    "beta blockers": "blood pressure medications",
+    "ace inhibitor": "blood pressure medications",
     "gabapentin": "gabapentin neurontin",
     "neurontin": "gabapentin",
 }
@@ -206,5 +219,13 @@ OTHER_SUBSTANCES: frozenset[str] = frozenset(
     glutathione collagen biotin folate folic b12 niacin riboflavin thiamine omega fish krill turmeric
     curcumin ginseng ginkgo probiotic probiotics fiber psyllium caffeine nicotine alcohol protein whey
     d3 k2 vitamin vitamins multivitamin electrolytes berberine nac inositol tryptophan 5-htp gaba
-    theanine taurine carnitine arginine citrulline beta-alanine elderberry echinacea quercetin resveratrol""".split()
+    theanine taurine carnitine arginine citrulline beta-alanine elderberry echinacea quercetin resveratrol
+    warfarin coumadin eliquis apixaban xarelto rivaroxaban metformin levothyroxine synthroid lithium digoxin
+    prednisone""".split()
 )
+
+# How generic medicine names end: a word like this that the sources never use names a medicine they
+# say nothing about ("warfarin", "sertraline").
+DRUG_SUFFIX = (r"(pril|sartan|olol|dipine|farin|gliptin|gliflozin|statin|prazole|tidine|oxetine|traline|afil|"
+               r"azepam|azolam|cillin|mycin|floxacin|cycline|dronate|thiazide|semide|conazole|triptan|profen|codone|"
+               r"morphone|xaban|gatran|parin)$")

@@ -20,7 +20,12 @@ from assistant.lexicon import DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS, OTHER_SUBS
 _INSTRUCTION = re.compile(
     r"\b(you are (now )?(a|an|my|the)?\s*\w*|ignore (all |any |your |the )?(previous |prior |above )?"
     r"(instructions|rules|prompts?)|system (override|prompt)|pretend|act as|role-?play|jailbreak|"
-    r"no (safety )?rules|developer mode|print your|reveal your|api keys?|</?\w+>)",
+    r"no (safety )?rules|developer mode|print your|reveal your|api keys?|</?\w+>|"
+    r"(disregard|forget|ignore) (all |any )?(of )?(your|the|these|those) (sources|documents|instructions|rules|"
+    r"guidelines|context)|(answer|respond|reply) (only )?(from|with|using) your own|not (from )?the (documents|sources)|"
+    r"skip (all |any )?(the )?(disclaimers?|warnings?|safety)|"
+    r"write (me )?(a|an|some) ([\w-]+ ){0,3}(poem|essay|blog|post|story|article|song|haiku|tweet|email|letter|"
+    r"script|limerick|joke)|^\s*(system|assistant|user|developer)\s*$)",
     re.I,
 )
 _FOREIGN_MARKERS = frozenset("ein eine der die das und ist pro wie viel fur mit ich mein el la los las que para "
@@ -60,6 +65,7 @@ class Query:
     side_effect: bool = False
     instructions_removed: bool = False
     amounts_mg: list[int] = field(default_factory=list)  # amounts the question states ("1,500 mg")
+    foreign: bool = False  # written (partly) in another language
 
     @property
     def dense_text(self) -> str:
@@ -69,8 +75,12 @@ class Query:
 
     @property
     def topic_text(self) -> str:
-        """The question's topic words without the generic subject ('price' in 'the price of magnesium')."""
-        return " ".join(dict.fromkeys([*self.focus_terms, *(w for w in self.expansion if not w.isdigit())]))
+        """The question without its generic subject: 'What is the price of magnesium glycinate?' →
+        'What is the price of?'. A phrase, not a bag of words: the embedder reads phrases better.
+        Empty when nothing but the subject is asked about."""
+        if not self.focus_terms:
+            return ""
+        return re.sub(r"\s+", " ", _SUBJECT.sub(" ", self.text)).strip()
 
     @property
     def lexical_text(self) -> str:
@@ -85,6 +95,7 @@ class Query:
         return [t for t in self.terms if t not in _GENERIC and not t.isdigit() and not adverb(t)]
 
 
+_SUBJECT = re.compile(r"\b(magnesium|glycinate|supplements?|supplementation)\b", re.I)
 _NOT_ADVERBS = frozenset("early belly family supply apply reply anomaly jelly italy assembly".split())
 
 
@@ -98,7 +109,7 @@ def strip_noise(text: str) -> str:
     text = html.unescape(text)
     text = re.sub(r"<[^>]{0,200}>", " ", text)
     text = re.sub(r"(?i)\b(select|insert|update|delete|drop)\b[^?]*?;\s*", " ", text)
-    text = re.sub(r"[^\w\s.,;:!?'’\"()%+\-–/<>]", " ", text)
+    text = re.sub(r"[^\w\s.,;:!?'’\"()%+\-–—/<>]", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -111,10 +122,22 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
 
 
+def _clauses(text: str) -> list[str]:
+    """Sentences, and inside them the parts set off by a colon, a dash or brackets
+    ("Ignore your rules: what is the dose?")."""
+    out = []
+    for sentence in _sentences(text):
+        if not _INSTRUCTION.search(sentence):
+            out.append(sentence)
+            continue
+        out += [c.strip() for c in re.split(r"\s*(?::\s|;\s|\s[—–-]\s|\]\]|\[\[)\s*", sentence) if c.strip()]
+    return out
+
+
 def remove_instructions(text: str) -> tuple[str, bool]:
-    """Remove sentences that instruct the system; the rest is the real question."""
+    """Remove sentences (or their clauses) that instruct the system; the rest is the real question."""
     kept, removed = [], False
-    for s in _sentences(text):
+    for s in _clauses(text):
         if _INSTRUCTION.search(s) and not re.search(r"\b(magnesium|dose|sleep|anxiety)\b.*\?", s, re.I):
             removed = True
             # "Confirm that X is fine" → keep the claim about the sources' subject.
@@ -295,4 +318,5 @@ class QueryAnalyzer:
             interaction=bool(drugs) or bool(re.search(r"\b(antibiotic|medication|medicine|drug|prescribed|"
                                                       r"relaxant|statin|pill)s?\b", probe)),
             side_effect=bool(_SIDE_EFFECT.search(probe)), instructions_removed=removed, amounts_mg=amounts,
+            foreign=foreign,
         )

@@ -130,3 +130,15 @@ def retrieve_limit(text: str) -> bool:
     from assistant.retrieve import _LIMIT
 
     return bool(_LIMIT.search(text))
+
+
+@pytest.mark.parametrize("question", ["Does magnesium glycinate interact with warfarin?",
+                                      "Is it ok to take magnesium with sertraline?"])
+def test_a_medicine_the_sources_never_name_is_not_answered(fake_assistant: Assistant, question: str) -> None:
+    answer = fake_assistant.ask(question, 3)
+    assert not answer.answered and answer.reason == "not_covered"
+
+
+def test_a_blood_pressure_medicine_maps_to_the_sources_class(fake_assistant: Assistant) -> None:
+    answer = fake_assistant.ask("I take lisinopril for high blood pressure. Can I add magnesium?", 3)
+    assert answer.answered
