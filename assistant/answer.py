@@ -24,6 +24,7 @@ CONFLICT_MIN_SHARE = 0.8
 TOXICITY_PROBE = ("magnesium toxicity hypermagnesemia symptoms progress flushing hypotension hyporeflexia "
                   "respiratory depression cardiac arrest")
 DOSE_BOOST = 0.1
+NO_AMOUNT_PENALTY = 0.05
 FOCUS_HITS = 5
 FOCUS_MIN = 0.2
 # Weak closeness is enough only when the top passages also share some of the question's topic words.
@@ -167,9 +168,15 @@ def candidates_for(hits: list[Hit], result: SearchResult, index: LoadedIndex, an
     """The best hits as passages; a dose question prefers passages stating an amount for what it asks."""
     tokens = result.query_tokens
     head = hits[:CANDIDATES]
-    shares = dose_shares(result.query, head, analyzer) or [0.0] * len(head)
-    return [(h.score + DOSE_BOOST * share, h, make_passage(h.chunk, index, h.score, tokens, max_chars))
-            for h, share in zip(head, shares, strict=True)]
+    shares = dose_shares(result.query, head, analyzer)
+    if shares is None:
+        adjust = [0.0] * len(head)
+    else:
+        # An amount is what a dose question asks for: a passage that states none cannot answer it.
+        adjust = [DOSE_BOOST * share - (0.0 if _AMOUNT.search(h.chunk.text) else NO_AMOUNT_PENALTY)
+                  for h, share in zip(head, shares, strict=True)]
+    return [(h.score + a, h, make_passage(h.chunk, index, h.score, tokens, max_chars))
+            for h, a in zip(head, adjust, strict=True)]
 
 
 def show_disagreement(chosen: list[Passage], candidates: list[tuple[float, Hit, Passage]]) -> list[Passage]:

@@ -86,7 +86,7 @@ class Query:
     def lexical_text(self) -> str:
         # "1,500 mg" is one number: its "500" must not match the sources' "500 mg capsule".
         joined = re.sub(r"(?<=\d),(?=\d{3}\b)", "", self.text)
-        kept = [w for w in words(joined) if w not in QUESTION_WORDS]
+        kept = [w for w in words(joined) if w not in QUESTION_WORDS and not adverb(w)]
         return " ".join([*kept, *self.expansion])
 
     @property
@@ -293,7 +293,8 @@ class QueryAnalyzer:
         for d in drugs:
             expansion += DRUG_CLASSES[d].split()
             expansion_of.setdefault(d, []).extend(DRUG_CLASSES[d].split())
-        if drugs or re.search(r"\b(medication|medicine|prescribed|relaxants?|pills?)\b", scan):
+        # "my pills" are medicines; "a sleeping pill" is a comparison, not a medication question.
+        if drugs or re.search(r"\b(medication|medicine|prescribed|relaxants?|(?<!sleeping )pills?)\b", scan):
             expansion += ["interact", "medications"]
         for age in ages:
             if age <= 3:
@@ -316,7 +317,7 @@ class QueryAnalyzer:
             corrections=corrections,
             drugs=drugs, ages=ages, dose=bool(_DOSE.search(probe)),
             interaction=bool(drugs) or bool(re.search(r"\b(antibiotic|medication|medicine|drug|prescribed|"
-                                                      r"relaxant|statin|pill)s?\b", probe)),
+                                                      r"relaxant|statin|(?<!sleeping )pill)s?\b", probe)),
             side_effect=bool(_SIDE_EFFECT.search(probe)), instructions_removed=removed, amounts_mg=amounts,
             foreign=foreign,
         )

@@ -45,6 +45,11 @@ _LIMIT_Q = re.compile(r"\b(too much|too high|maximum|max|upper (intake )?limit|h
                       r"safe (upper )?limit|most (i|you|one|someone) (can|should))\b", re.I)
 # "I'm on dialysis, can I take it?": the sources' caution about that condition answers first.
 CONDITION_BOOST = 0.1
+# "What is magnesium glycinate?": a sentence that says what it is ("X is a chelated form…") answers it.
+DEFINITION_BOOST = 0.1
+_DEFINITION_Q = re.compile(r"^\s*(what(?: exactly| actually)?(?:'s| is| are)|define) (?:exactly |actually )?"
+                           r"(?P<x>[a-z][\w\s-]{2,40}?)"
+                           r"(?: exactly| actually| really)?\s*\??\s*$", re.I)
 _RANGE = re.compile(r"(\d{1,2})\s*[–-]\s*(\d{1,2})\s*years|(\d{1,2})\+\s*years")
 
 
@@ -153,6 +158,13 @@ class Retriever:
                     chunk = self.index.chunks[self.index.searchable[r]]
                     if chunk.kind == "safety" and re.search(stated, chunk.text, re.I):
                         exact[r] = exact.get(r, 0.0) + CONDITION_BOOST
+        definition = _DEFINITION_Q.match(query.text)
+        if definition:
+            subject = re.escape(fold(definition.group("x")).strip())
+            says_what = re.compile(rf"\b{subject} (is|are) (a|an|the|one|magnesium|\w+ed)\b")
+            for r in range(n):
+                if says_what.search(self._folded[r]):
+                    exact[r] = exact.get(r, 0.0) + DEFINITION_BOOST
         if _TIMING_Q.search(query.text):
             # "How long before bed?": passages that state a duration answer it.
             for r in candidates:

@@ -1,5 +1,7 @@
 """Answer contract over the bundled documents with the fake embedder (fast, no model)."""
 
+import re
+
 import pytest
 
 from assistant.engine import Assistant
@@ -142,3 +144,17 @@ def test_a_medicine_the_sources_never_name_is_not_answered(fake_assistant: Assis
 def test_a_blood_pressure_medicine_maps_to_the_sources_class(fake_assistant: Assistant) -> None:
     answer = fake_assistant.ask("I take lisinopril for high blood pressure. Can I add magnesium?", 3)
     assert answer.answered
+
+
+def test_a_what_is_question_prefers_a_sentence_that_says_what_it_is(fake_assistant: Assistant,
+                                                                    fake_embedder: FakeEmbedder) -> None:
+    import re
+
+    retriever = Retriever(fake_assistant.index, fake_embedder, fake_assistant.settings)
+    hits = retriever.search("What exactly is magnesium glycinate?").hits
+    assert re.search(r"magnesium glycinate is (a|an|magnesium)\b", hits[0].chunk.text, re.I), hits[0].chunk.text
+
+
+def test_a_dose_answer_states_an_amount(fake_assistant: Assistant) -> None:
+    answer = fake_assistant.ask("What dose of magnesium glycinate is used for anxiety?", 3)
+    assert answer.answered and re.search(r"\d\s*mg", answer.passages[0].text)

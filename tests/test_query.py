@@ -122,3 +122,13 @@ def test_a_short_word_is_not_corrected_two_letters_away() -> None:
     analyzer = QueryAnalyzer(["Magnesium and the spinal cord.", "Magnesium glycinate dosage."])
     assert analyzer.correct("spinach") is None  # 'spinal' is two edits away: too far for 7 letters
     assert analyzer.correct("glycinte") == "glycinate"
+
+
+def test_how_it_is_asked_is_not_searched_for(analyzer: QueryAnalyzer) -> None:
+    q = analyzer.analyze("What exactly is magnesium glycinate?")
+    assert "exactly" not in q.lexical_text.split()
+
+
+def test_a_sleeping_pill_is_a_comparison_not_a_medicine(analyzer: QueryAnalyzer) -> None:
+    assert not analyzer.analyze("is this gonna knock me out like a sleeping pill?").interaction
+    assert analyzer.analyze("can I take it with my blood pressure pills?").interaction
