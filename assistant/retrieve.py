@@ -1,20 +1,19 @@
-"""Hybrid search: dense (FAISS) and lexical (BM25) scores fused per chunk, plus exact matches the
-embedding cannot see (ages inside table ranges, named medicines in interaction rows)."""
+"""Hybrid search: dense (FAISS, per chunk and per sentence) and lexical (BM25) scores fused per chunk,
+plus the exact evidence of ``boosts``."""
 
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.boosts import ChunkFacts, exact_boosts
 from assistant.config import Settings
 from assistant.embed import Embedder
 from assistant.index import LoadedIndex
-from assistant.lexical import fold, tokenize
-from assistant.lexicon import CONDITIONS
+from assistant.lexical import tokenize
 from assistant.query import Query, QueryAnalyzer
 from assistant.types import Chunk, Hit
 from assistant.vectors import search as vector_search
@@ -24,33 +23,6 @@ LEXICAL_WEIGHT = 1 - DENSE_WEIGHT
 SENT_MIX = 0.5
 LEX_SATURATION = 0.5
 UNSEEN_WEIGHT = 1.0
-AGE_BOOST = 0.3
-DRUG_BOOST = 0.2
-
-TIMING_BOOST = 0.1
-_TIMING_Q = re.compile(r"\b(how long (before|after)|how many (hours|minutes)|how far apart|how soon)\b", re.I)
-_DURATION = re.compile(r"\b\d+(\s*[-–]\s*\d+)?\s*(hours?|minutes?|hrs?|mins?)\b", re.I)
-EFFICACY_BOOST = 0.1
-_EFFICACY_Q = re.compile(r"\b(does|do|can|will|would|is)\b.{0,40}\b(help|work|effective|improve|reduce|treat|"
-                         r"prevent|worth)\w*\b", re.I)
-_EVIDENCE_WORDS = re.compile(r"\b(study|studies|trial|trials|evidence|review|meta-analysis|found|demonstrated|"
-                             r"concluded|placebo)\b", re.I)
-LIMIT_CHECK_MG = 300
-LIMIT_BOOST = 0.2
-_LIMIT = re.compile(r"(exceed\w*|upper (intake )?level|\bUL\b|>\s*\d|above|more than|very high doses?)[^.]{0,60}?"
-                    r"\d+\s*mg|\d+\s*mg[^.]{0,40}?(upper|limit|exceed)", re.I)
-# "How much is too much?": the stated limits answer it, as they answer "Is 1,500 mg fine?".
-_LIMIT_Q = re.compile(r"\b(too much|too high|maximum|max|upper (intake )?limit|how much is (safe|too)|"
-                      r"(become|becomes|becoming|is|gets) (too much|toxic|unsafe|dangerous|harmful)|"
-                      r"safe (upper )?limit|most (i|you|one|someone) (can|should))\b", re.I)
-# "I'm on dialysis, can I take it?": the sources' caution about that condition answers first.
-CONDITION_BOOST = 0.1
-# "What is magnesium glycinate?": a sentence that says what it is ("X is a chelated form…") answers it.
-DEFINITION_BOOST = 0.1
-_DEFINITION_Q = re.compile(r"^\s*(what(?: exactly| actually)?(?:'s| is| are)|define) (?:exactly |actually )?"
-                           r"(?P<x>[a-z][\w\s-]{2,40}?)"
-                           r"(?: exactly| actually| really)?\s*\??\s*$", re.I)
-_RANGE = re.compile(r"(\d{1,2})\s*[–-]\s*(\d{1,2})\s*years|(\d{1,2})\+\s*years")
 
 
 @dataclass
@@ -63,13 +35,6 @@ class SearchResult:
     topic_vector: np.ndarray | None = None
 
 
-def _age_ranges(text: str) -> list[tuple[int, int]]:
-    out = []
-    for a, b, plus in _RANGE.findall(text):
-        out.append((int(plus), 200) if plus else (int(a), int(b)))
-    return out
-
-
 class Retriever:
     def __init__(self, index: LoadedIndex, embedder: Embedder, settings: Settings) -> None:
         self.index = index
@@ -77,8 +42,7 @@ class Retriever:
         self.settings = settings
         chunks = [index.chunks[i] for i in index.searchable]
         self.analyzer = QueryAnalyzer(c.embedding_text() for c in chunks)
-        self._folded = [fold(c.text) for c in chunks]
-        self._ranges = [_age_ranges(c.text) if c.block == "table_row" else [] for c in chunks]
+        self._facts = [ChunkFacts.of(c) for c in chunks]
         self.sentence_rows, self.sentence_vectors = index.sentence_rows, index.sentence_vectors
         self._row_of = {c.id: r for r, c in enumerate(chunks)}
         self._probes: dict[str, list[Hit]] = {}
@@ -136,45 +100,7 @@ class Retriever:
         t4 = time.perf_counter()
 
         candidates = set(dense) | set(lex_rows)
-        exact: dict[int, float] = {}
-        if query.ages:
-            for r, ranges in enumerate(self._ranges):
-                if any(lo <= age <= hi for age in query.ages for lo, hi in ranges):
-                    exact[r] = exact.get(r, 0.0) + AGE_BOOST
-        if query.drugs:
-            for r in range(n):
-                chunk = self.index.chunks[self.index.searchable[r]]
-                if chunk.block == "table_row" and any(re.search(rf"\b{d}\b", self._folded[r]) for d in query.drugs):
-                    exact[r] = exact.get(r, 0.0) + DRUG_BOOST
-        if (query.amounts_mg and max(query.amounts_mg) >= LIMIT_CHECK_MG) or _LIMIT_Q.search(query.text):
-            # "Is 1,500 mg fine?": the sources' stated limits and high-dose cautions answer it.
-            for r in range(n):
-                chunk = self.index.chunks[self.index.searchable[r]]
-                if _LIMIT.search(chunk.text):
-                    exact[r] = exact.get(r, 0.0) + LIMIT_BOOST
-        for asked, stated in CONDITIONS.values():
-            if re.search(asked, query.text, re.I):
-                for r in range(n):
-                    chunk = self.index.chunks[self.index.searchable[r]]
-                    if chunk.kind == "safety" and re.search(stated, chunk.text, re.I):
-                        exact[r] = exact.get(r, 0.0) + CONDITION_BOOST
-        definition = _DEFINITION_Q.match(query.text)
-        if definition:
-            subject = re.escape(fold(definition.group("x")).strip())
-            says_what = re.compile(rf"\b{subject} (is|are) (a|an|the|one|magnesium|\w+ed)\b")
-            for r in range(n):
-                if says_what.search(self._folded[r]):
-                    exact[r] = exact.get(r, 0.0) + DEFINITION_BOOST
-        if _TIMING_Q.search(query.text):
-            # "How long before bed?": passages that state a duration answer it.
-            for r in candidates:
-                if _DURATION.search(self.index.chunks[self.index.searchable[r]].text):
-                    exact[r] = exact.get(r, 0.0) + TIMING_BOOST
-        if _EFFICACY_Q.search(query.text):
-            # "Does it help with X?": passages that report studies or evidence answer it.
-            for r in candidates:
-                if _EVIDENCE_WORDS.search(self.index.chunks[self.index.searchable[r]].text):
-                    exact[r] = exact.get(r, 0.0) + EFFICACY_BOOST
+        exact = exact_boosts(query, self._facts, candidates)
         candidates |= set(exact)
         missing = [r for r in candidates if r not in dense]
         dense.update(self._dense_scores(qvec, missing))

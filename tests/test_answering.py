@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from assistant.boosts import states_limit
 from assistant.engine import Assistant
 from assistant.retrieve import Retriever
 from assistant.types import Answer, Passage
@@ -105,7 +106,7 @@ def test_longer_forms_of_a_word_match_but_glycine_never_meets_glycinate() -> Non
 
 def test_a_named_condition_brings_its_caution_forward(fake_assistant: Assistant, fake_embedder: FakeEmbedder,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import assistant.retrieve as retrieve
+    import assistant.boosts as boosts
 
     retriever = Retriever(fake_assistant.index, fake_embedder, fake_assistant.settings)
     question = "I'm on dialysis. Can I take magnesium glycinate to help me sleep?"
@@ -115,7 +116,7 @@ def test_a_named_condition_brings_its_caution_forward(fake_assistant: Assistant,
                 if h.chunk.kind == "safety" and "kidney" in h.chunk.text.lower()}
 
     boosted = kidney_caution_scores()
-    monkeypatch.setattr(retrieve, "CONDITION_BOOST", 0.0)
+    monkeypatch.setattr(boosts, "CONDITION_BOOST", 0.0)
     plain = kidney_caution_scores()
     shared = boosted.keys() & plain.keys()
     assert shared and all(boosted[c] > plain[c] + 0.05 for c in shared)
@@ -125,13 +126,7 @@ def test_asking_for_the_limit_brings_the_stated_limits_forward(fake_assistant: A
                                                                fake_embedder: FakeEmbedder) -> None:
     retriever = Retriever(fake_assistant.index, fake_embedder, fake_assistant.settings)
     hits = retriever.search("At what daily amount does supplemental magnesium become too much for an adult?").hits
-    assert any(retrieve_limit(h.chunk.text) for h in hits[:3])
-
-
-def retrieve_limit(text: str) -> bool:
-    from assistant.retrieve import _LIMIT
-
-    return bool(_LIMIT.search(text))
+    assert any(states_limit(h.chunk.text) for h in hits[:3])
 
 
 @pytest.mark.parametrize("question", ["Does magnesium glycinate interact with warfarin?",
