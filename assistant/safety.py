@@ -41,7 +41,9 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
                    ("magnesium interact antibiotics tetracyclines fluoroquinolones blood pressure medications "
                     "muscle relaxants",)),
     "side_effect": (r"\b(side effects?|diarrh\w*|nausea|stomach|bathroom|drows\w*|laxative|loose)\b",
-                    ("common side effects diarrhea nausea abdominal cramping dose-dependent",)),
+                    # Side effects are dose-dependent: the upper limit bears on them too.
+                    ("common side effects diarrhea nausea abdominal cramping dose-dependent",
+                     "tolerable upper intake level UL 350 mg day adults applies dietary supplements medications")),
 }
 PERSONAL = re.compile(r"\b(i|i'm|im|me|my|should|worth|start|starting|safe|okay|ok)\b", re.I)
 GENERAL_CAUTION = "consult doctor before starting supplement regimen existing health conditions take medications"
