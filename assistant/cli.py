@@ -33,7 +33,7 @@ Examples:
 @click.option("--if-stale", is_flag=True, help="Do nothing when the index already matches the documents.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: bool, quiet: bool) -> None:
-    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.embed import make_embedder
     from assistant.index import IndexUnavailable, build_index, staleness
     from assistant.ingest import CorpusError
     from assistant.progress import embedding_progress
@@ -48,7 +48,7 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
             click.echo(f"Rebuilding: {reason}.")
         if not quiet:
             click.echo(f"Reading and chunking the documents in {settings.documents_dir} ...", err=True)
-        summary = build_index(settings.documents_dir, settings.index_dir, SentenceTransformerEmbedder,
+        summary = build_index(settings.documents_dir, settings.index_dir, lambda: make_embedder(settings),
                               settings, progress=embedding_progress(quiet))
     except CorpusError as exc:
         for skipped in exc.problems:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from assistant.answer import compose_answer
 from assistant.config import Settings
-from assistant.embed import Embedder, SentenceTransformerEmbedder
+from assistant.embed import Embedder, make_embedder, query_threads
 from assistant.index import LoadedIndex, load_index, read_manifest
 from assistant.retrieve import Retriever
 from assistant.types import Answer, Document
@@ -34,7 +34,7 @@ class Assistant:
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
         settings = settings or Settings()
-        embedder = embedder or SentenceTransformerEmbedder()
+        embedder = embedder or make_embedder(settings, busy_threads=query_threads(settings))
         return cls(load_index(settings.index_dir, embedder.model_id, embedder.dimension), embedder, settings)
 
     @property

@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -241,6 +242,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.ask_limiter = anyio.CapacityLimiter(max(1, settings.ask_concurrency))  # on this event loop
         if app.state.assistant is None:
             try:
                 app.state.assistant = await run_in_threadpool(Assistant.load, settings)
@@ -268,6 +270,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.assistant = assistant
     app.state.settings = settings
     app.state.startup_error = None
+    app.state.ask_limiter = None  # made by the lifespan (or on first use) for the loop that serves
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)
@@ -284,7 +287,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
 
 def ensure_index(settings: Settings) -> None:
     """Build the index first when it is missing or stale (documents, model, chunker or settings changed)."""
-    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.embed import make_embedder
     from assistant.index import build_index, staleness
     from assistant.progress import embedding_progress
 
@@ -292,7 +295,7 @@ def ensure_index(settings: Settings) -> None:
     if reason is None:
         return
     print(f"Building the index in {settings.index_dir} first: {reason}.", file=sys.stderr)
-    summary = build_index(settings.documents_dir, settings.index_dir, SentenceTransformerEmbedder, settings,
+    summary = build_index(settings.documents_dir, settings.index_dir, lambda: make_embedder(settings), settings,
                           progress=embedding_progress())
     for problem in summary.problems:
         print(f"warning: {problem}", file=sys.stderr)

@@ -12,9 +12,8 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from starlette.concurrency import run_in_threadpool
 
-from assistant.api import AssistantDep
+from assistant.api import AssistantDep, run_limited
 from assistant.config import PROJECT_ROOT
 from assistant.engine import Assistant
 from assistant.schemas import (
@@ -154,7 +153,7 @@ async def ask_form(request: Request, assistant: AssistantDep) -> HTMLResponse:
         message = str(exc)
         return _chat(request, assistant, [], error=message[:1].upper() + message[1:] + ".",
                      value=value[:MAX_QUESTION_CHARS], status_code=422)
-    answer = await run_in_threadpool(assistant.ask, question, top_k)
+    answer = await run_limited(request, lambda: assistant.ask(question, top_k))
     return _chat(request, assistant, [Exchange(question, answer_out(answer))])
 
 

@@ -1,5 +1,5 @@
 """HTTP latency and throughput of ``assistant serve`` on loopback at concurrency 1, 8 and 32, against the
-in-process engine on the same cores.
+in-process engine on the same cores; once per embedder (``ASSISTANT_EMBEDDER`` onnx, the default, and torch).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from benchmarks.httpload import free_port, run_load, running_server, wait_health
 
 LEVELS = (1, 8, 32)
 THROUGHPUT_GOAL = 0.80
+EMBEDDERS = ("onnx", "torch")  # Settings.embedder values; the first is the default
 
 
 def in_process_throughput(assistant, questions: list[str], requests: int, threads: int) -> dict:  # type: ignore[no-untyped-def]
@@ -38,12 +39,46 @@ def server_peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def measure(embedder_name: str, index_dir: Path, work: Path, questions: list[str], requests: int,
+            max_seconds: float) -> dict:
+    """In-process throughput with this embedder, then ``assistant serve`` with ``ASSISTANT_EMBEDDER`` set to it."""
+    from assistant.config import Settings
+    from assistant.engine import Assistant
+
+    settings = Settings(index_dir=index_dir, reload_interval=0, embedder=embedder_name)
+    assistant = Assistant.load(settings)  # the embedder as the server makes it
+    for q in questions:
+        assistant.ask(q)  # warm-up
+    common.log(f"[{embedder_name}] in-process throughput ...")
+    in_process = [in_process_throughput(assistant, questions, min(requests, 200), t) for t in (1, 2, 4)]
+    del assistant
+    best = max(r["rps"] for r in in_process)
+    single = in_process[0]["rps"]  # one request at a time can only be compared with one thread
+
+    port = free_port()
+    log_path = work / f"server-{embedder_name}.log"
+    with running_server(index_dir, port, log_path, env={"ASSISTANT_EMBEDDER": embedder_name}) as proc:
+        ready = wait_healthy(port, proc, timeout=300)
+        if ready is None:
+            raise RuntimeError("the server did not become healthy: " + log_path.read_text(errors="replace")[-2000:])
+        run_load(port, questions, 1, 20, 30)  # warm-up
+        levels = []
+        for c in LEVELS:
+            common.log(f"[{embedder_name}] HTTP load at concurrency {c} ...")
+            r = run_load(port, questions, c, requests, max_seconds)
+            levels.append({"concurrency": c, "ok": r.ok, "errors": r.errors, "seconds": r.seconds,
+                           "rps": r.rps, "latency_ms": common.percentiles(r.latencies_ms),
+                           "vs_in_process": r.rps / (single if c == 1 else best)})
+        rss = server_peak_rss_mb(proc.pid)
+    return {"embedder": embedder_name, "in_process": in_process, "in_process_best_rps": best, "levels": levels,
+            "server_peak_rss_mb": rss}
+
+
 def main() -> None:
     args = common.arg_parser(__doc__.splitlines()[0]).parse_args()
     common.offline_env()
     from assistant.config import Settings
-    from assistant.embed import SentenceTransformerEmbedder
-    from assistant.engine import Assistant
+    from assistant.embed import make_embedder
     from assistant.index import build_index
 
     requests, max_seconds = (100, 20.0) if args.quick else (400, 60.0)
@@ -53,34 +88,12 @@ def main() -> None:
 
     with common.scratch("http") as work:
         settings = Settings(index_dir=work / "index", reload_interval=0)
-        embedder = SentenceTransformerEmbedder()
-        build_index(settings.documents_dir, settings.index_dir, lambda: embedder, settings)
-        assistant = Assistant.load(settings, embedder)
-        for q in questions:
-            assistant.ask(q)  # warm-up
-        common.log("in-process throughput ...")
-        result["in_process"] = [in_process_throughput(assistant, questions, min(requests, 200), t) for t in (1, 2, 4)]
-        del assistant
-        best = max(r["rps"] for r in result["in_process"])
-        single = result["in_process"][0]["rps"]  # one request at a time can only be compared with one thread
-
-        port = free_port()
-        with running_server(settings.index_dir, port, work / "server.log") as proc:
-            ready = wait_healthy(port, proc, timeout=300)
-            if ready is None:
-                raise RuntimeError("the server did not become healthy: "
-                                   + (work / "server.log").read_text(errors="replace")[-2000:])
-            run_load(port, questions, 1, 20, 30)  # warm-up
-            levels = []
-            for c in LEVELS:
-                common.log(f"HTTP load at concurrency {c} ...")
-                r = run_load(port, questions, c, requests, max_seconds)
-                levels.append({"concurrency": c, "ok": r.ok, "errors": r.errors, "seconds": r.seconds,
-                               "rps": r.rps, "latency_ms": common.percentiles(r.latencies_ms),
-                               "vs_in_process": r.rps / (single if c == 1 else best)})
-            result["server_peak_rss_mb"] = server_peak_rss_mb(proc.pid)
-        result["levels"] = levels
-        result["in_process_best_rps"] = best
+        build_index(settings.documents_dir, settings.index_dir, lambda: make_embedder(settings), settings)
+        result["runs"] = [measure(name, settings.index_dir, work, questions, requests, max_seconds)
+                          for name in EMBEDDERS]
+    # The product's default embedder, where the summary looks.
+    result.update({k: result["runs"][0][k] for k in ("in_process", "in_process_best_rps", "levels",
+                                                      "server_peak_rss_mb")})
     common.write_json("http", result)
     common.write_section("http", render(result))
     common.log("http done")
@@ -88,23 +101,27 @@ def main() -> None:
 
 def render(r: dict) -> str:
     rows = []
-    for lv in r["levels"]:
-        lat = lv["latency_ms"]
-        errors = sum(lv["errors"].values())
-        ok = errors == 0 and lv["vs_in_process"] >= THROUGHPUT_GOAL
-        rows.append([lv["concurrency"], lv["ok"], f"{errors}" + (f" {lv['errors']}" if errors else ""),
-                     common.fmt(lv["rps"], 1), common.fmt(lat.get("p50"), 1), common.fmt(lat.get("p95"), 1),
-                     common.fmt(lat.get("p99"), 1), f"{lv['vs_in_process']:.0%} ({common.goal(ok)})"])
-    inproc = ", ".join(f"{x['threads']} thread{'s' if x['threads'] > 1 else ''}: {x['rps']:.1f}/s"
-                       for x in r["in_process"])
+    for run in r["runs"]:
+        for lv in run["levels"]:
+            lat = lv["latency_ms"]
+            errors = sum(lv["errors"].values())
+            ok = errors == 0 and lv["vs_in_process"] >= THROUGHPUT_GOAL
+            rows.append([run["embedder"], lv["concurrency"], lv["ok"], f"{errors}" + (f" {lv['errors']}" if errors else ""),
+                         common.fmt(lv["rps"], 1), common.fmt(lat.get("p50"), 1), common.fmt(lat.get("p95"), 1),
+                         common.fmt(lat.get("p99"), 1), f"{lv['vs_in_process']:.0%} ({common.goal(ok)})"])
+    inproc = "; ".join(
+        f"{run['embedder']}: " + ", ".join(f"{x['threads']} thread{'s' if x['threads'] > 1 else ''} {x['rps']:.1f}/s"
+                                           for x in run["in_process"]) for run in r["runs"])
+    rss = ", ".join(f"{run['embedder']} {run['server_peak_rss_mb']:.0f} MB" for run in r["runs"])
     lines = [
         "## 3. Over HTTP: latency and throughput (`assistant serve`, loopback)", "",
         common.provenance(r["machine"]), "",
         f"`POST /api/ask` with `top_k` 3, the dev questions in turn; at most {r['requests_per_level']} requests or "
         f"{r['max_seconds_per_level']:.0f} s per level, keep-alive connections from a small asyncio client in "
-        "another process on the same two cores. In-process engine alone (`Assistant.ask` in a loop): "
-        f"{inproc}. Server peak RSS {r['server_peak_rss_mb']:.0f} MB.", "",
-        common.md_table(["concurrency", "answered", "errors", "requests/s", "p50 ms", "p95 ms", "p99 ms",
+        "another process on the same two cores. The server answers at most `ask_concurrency` (2) questions at "
+        "once; the others wait. One server per embedder (`ASSISTANT_EMBEDDER`), same index. In-process engine "
+        f"alone (`Assistant.ask` in a loop), answers/s: {inproc}. Server peak RSS: {rss}.", "",
+        common.md_table(["embedder", "concurrency", "answered", "errors", "requests/s", "p50 ms", "p95 ms", "p99 ms",
                          f"vs in-process (1 thread for concurrency 1, else best), goal ≥ {THROUGHPUT_GOAL:.0%} "
                          "and no errors"], rows), "",
         "![HTTP throughput and latency](plots/http.png)",
@@ -116,23 +133,26 @@ def render(r: dict) -> str:
 def plot(r: dict) -> None:
     plt = common.pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    cs = [str(lv["concurrency"]) for lv in r["levels"]]
-    ax1.bar(cs, [lv["rps"] for lv in r["levels"]], color="#55a868", label="HTTP")
-    ax1.axhline(r["in_process_best_rps"], ls="--", c="k", label="in-process best")
-    ax1.axhline(r["in_process"][0]["rps"], ls="-.", c="grey", label="in-process, 1 thread")
-    ax1.axhline(r["in_process_best_rps"] * THROUGHPUT_GOAL, ls=":", c="r", label="80 % of best")
+    runs = r["runs"]
+    cs = [str(lv["concurrency"]) for lv in runs[0]["levels"]]
+    x = np.arange(len(cs))
+    width = 0.8 / len(runs)
+    for i, run in enumerate(runs):
+        xs = x + (i - (len(runs) - 1) / 2) * width
+        bars = ax1.bar(xs, [lv["rps"] for lv in run["levels"]], width, label=f"HTTP, {run['embedder']}")
+        ax1.hlines(run["in_process_best_rps"], xs[0] - width / 2, xs[-1] + width / 2, colors=bars[0].get_facecolor(),
+                   linestyles="--", label=f"in-process best, {run['embedder']}")
+        ax2.plot(cs, [lv["latency_ms"].get("p50", 0) for lv in run["levels"]], marker="o", label=f"p50 {run['embedder']}")
+        ax2.plot(cs, [lv["latency_ms"].get("p99", 0) for lv in run["levels"]], marker="x", ls=":",
+                 label=f"p99 {run['embedder']}")
+    ax1.set_xticks(x, cs)
     ax1.set_xlabel("concurrent connections")
     ax1.set_ylabel("answers / s")
-    ax1.legend(fontsize=8)
-    width = 0.25
-    x = np.arange(len(cs))
-    for i, p in enumerate(("p50", "p95", "p99")):
-        ax2.bar(x + (i - 1) * width, [lv["latency_ms"].get(p, 0) for lv in r["levels"]], width, label=p)
-    ax2.set_xticks(x, cs)
+    ax1.legend(fontsize=7)
     ax2.set_xlabel("concurrent connections")
     ax2.set_ylabel("ms")
     ax2.set_yscale("log")
-    ax2.legend(fontsize=8)
+    ax2.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(common.plot_path("http"), dpi=110)
     plt.close(fig)

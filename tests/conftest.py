@@ -40,12 +40,15 @@ def fake_assistant(tiny_settings: Settings, fake_embedder: FakeEmbedder) -> Assi
 
 @pytest.fixture(scope="session")
 def real_assistant() -> Assistant:
-    """The real model over the bundled documents' index (built first if missing or stale). Loaded once."""
-    from assistant.embed import SentenceTransformerEmbedder
+    """The real model over the bundled documents' index (built first if missing or stale). Loaded once.
+
+    The embedder is the product's (``make_embedder``: ONNX unless ``ASSISTANT_EMBEDDER=torch``).
+    """
+    from assistant.embed import make_embedder
     from assistant.index import staleness
 
     settings = Settings()
-    embedder = SentenceTransformerEmbedder()
+    embedder = make_embedder(settings)
     if staleness(settings.documents_dir, settings.index_dir, settings) is not None:
         build_index(settings.documents_dir, settings.index_dir, lambda: embedder, settings)
     return Assistant.load(settings, embedder)

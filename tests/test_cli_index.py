@@ -17,14 +17,14 @@ from tests.helpers_index import PROJECT_DOCUMENTS, QUIRKS, TETRACYCLINE_ROW, Rea
 
 @pytest.fixture(autouse=True)
 def fake_model(monkeypatch: pytest.MonkeyPatch) -> list[RealSizedFake]:
-    """Every embedder the command creates is a fake with the real model's id and size; listed for checks."""
+    """Every embedder the command creates (through ``make_embedder``) is a fake with the real model's id and size; listed for checks."""
     made: list[RealSizedFake] = []
 
     def factory() -> RealSizedFake:
         made.append(RealSizedFake())
         return made[-1]
 
-    monkeypatch.setattr(assistant.embed, "SentenceTransformerEmbedder", factory)
+    monkeypatch.setattr(assistant.embed, "make_embedder", lambda settings=None: factory())
     return made
 
 
@@ -147,7 +147,7 @@ def test_failure_keeps_the_previous_index(tmp_path: Path, monkeypatch: pytest.Mo
         def embed_batch(self, texts):  # type: ignore[no-untyped-def]
             raise RuntimeError("out of memory")
 
-    monkeypatch.setattr(assistant.embed, "SentenceTransformerEmbedder", Broken)
+    monkeypatch.setattr(assistant.embed, "make_embedder", lambda settings=None: Broken())
     (docs / "new.txt").write_text("New\n\nA new note about magnesium and sleep.\n", encoding="utf-8")
     failed = run("--documents", docs, "--index", index_dir, "--quiet")
     assert failed.exit_code == 1

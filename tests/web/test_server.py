@@ -53,6 +53,45 @@ def test_concurrent_questions(live_url: str) -> None:
             assert sum(pool.map(client_thread, range(16))) == 16 * 25
 
 
+def test_concurrent_questions_beyond_the_cap_wait_and_are_all_answered(
+        fake_assistant: Assistant, tiny_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """32 requests at once (API and the no-JavaScript form): all answered, never more than 2 ``ask`` at a time."""
+    assert tiny_settings.ask_concurrency == 2
+    ask = fake_assistant.ask
+    lock = threading.Lock()
+    running, peak = 0, 0
+
+    def slow_ask(question: str, top_k: int | None = None):  # type: ignore[no-untyped-def]
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            time.sleep(0.03)  # long enough for the requests to pile up
+            return ask(question, top_k)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(fake_assistant, "ask", slow_ask)
+    with live_server(create_app(fake_assistant, tiny_settings)) as url:
+        def one(i: int) -> int:
+            with httpx.Client(base_url=url, timeout=60) as c:
+                if i % 4 == 3:
+                    response = c.post("/ask", data={"question": QUESTIONS[i % len(QUESTIONS)]})
+                else:
+                    response = c.post("/api/ask", json={"question": QUESTIONS[i % len(QUESTIONS)]})
+                    assert response.json()["question"] == QUESTIONS[i % len(QUESTIONS)]
+                return response.status_code
+
+        with ThreadPoolExecutor(max_workers=32) as pool:
+            statuses = list(pool.map(one, range(32)))
+        with httpx.Client(base_url=url, timeout=5) as c:
+            assert c.get("/healthz").status_code == 200, "other routes are not held up by the cap"
+    assert statuses == [200] * 32
+    assert peak == 2, f"{peak} ask calls ran at once"
+
+
 def test_a_rebuilt_index_is_served_without_a_restart(fake_assistant: Assistant, tiny_settings: Settings) -> None:
     settings = tiny_settings.model_copy(update={"reload_interval": 0.05})
     doc_path = sorted(settings.documents_dir.glob("*.txt"))[0]
