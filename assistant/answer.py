@@ -14,7 +14,7 @@ from assistant.index import LoadedIndex
 from assistant.lexical import tokenize
 from assistant.lexicon import DRUG_CLASSES, DRUG_SUFFIX, OTHER_SUBSTANCES
 from assistant.passages import make_passage
-from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, adverb, light_stem, light_terms
+from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, light_stem, light_terms
 from assistant.retrieve import Retriever, SearchResult
 from assistant.types import Answer, Hit, Passage
 
@@ -97,7 +97,7 @@ def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer,
         stem = light_stem(t)
         if specialised_only and (analyzer.is_everyday(t) or analyzer.is_everyday(stem)):
             continue
-        if stem not in generic and not adverb(t):
+        if stem not in generic:
             groups[stem] = {stem} | {light_stem(w) for w in query.expansion_of.get(t, [])}
     top_idf = math.log(analyzer.n_texts) + 1.0
     weights = {}
