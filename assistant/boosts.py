@@ -22,6 +22,8 @@ CONDITION_BOOST = 0.1
 DEFINITION_BOOST = 0.1
 TIMING_BOOST = 0.1
 EFFICACY_BOOST = 0.1
+COUNT_BOOST = 0.1
+CAUSE_BOOST = 0.1
 
 _RANGE = re.compile(r"(\d{1,2})\s*[–-]\s*(\d{1,2})\s*years|(\d{1,2})\+\s*years")
 _LIMIT = re.compile(r"(exceed\w*|upper (intake )?level|\bUL\b|>\s*\d|above|more than|very high doses?)[^.]{0,60}?"
@@ -36,8 +38,20 @@ _DEFINITION_Q = re.compile(r"^\s*(what(?: exactly| actually)?(?:'s| is| are)|def
                            r"(?: exactly| actually| really)?\s*\??\s*$", re.I)
 _TIMING_Q = re.compile(r"\b(how long (before|after)|how many (hours|minutes)|how far apart|how soon)\b", re.I)
 _DURATION = re.compile(r"\b\d+(\s*[-–]\s*\d+)?\s*(hours?|minutes?|hrs?|mins?)\b", re.I)
-_EFFICACY_Q = re.compile(r"\b(does|do|can|will|would|is)\b.{0,40}\b(help|work|effective|improve|reduce|treat|"
-                         r"prevent|worth)\w*\b", re.I)
+_EFFICACY_Q = re.compile(r"\b(does|do|can|will|would|is|are|has|have)\b.{0,40}\b(help|work|effective|improve|reduce|"
+                         r"treat|prevent|worth|shown|proven)\w*\b", re.I)
+# "How many reactions?": a sentence with a number answers it.
+_COUNT_Q = re.compile(r"\b(how many|what (percentage|proportion|fraction|share|number|level|point)|how (common|widespread|rare))\b",
+                      re.I)
+_NUMBER = re.compile(r"\d")
+# "How do people end up with toxicity?", "Why are so many people low?": a sentence giving a cause answers it.
+_CAUSE_Q = re.compile(r"\b(what (causes?|leads? to|makes)|causes? of|how (do|does|did|can|could|would) "
+                      r"(people|someone|one|you|i|it|this) (usually |actually |typically |normally )?"
+                      r"(get|end up|develop|become|happen|occur|go)|end up|why (are|is|do|does) (so many|"
+                      r"most|many|people|so much))\b", re.I)
+_CAUSE_WORDS = re.compile(r"\b(caused? by|causes?|due to|because|results? (from|in)|resulting from|occurs? (from|when|in|with)|"
+                          r"lead(s|ing)? to|contribut\w+|deplet\w+|factors?|from (a |an )?(massive |large )?overdose)\b",
+                          re.I)
 _EVIDENCE_WORDS = re.compile(r"\b(study|studies|trial|trials|evidence|review|meta-analysis|found|demonstrated|"
                              r"concluded|placebo)\b", re.I)
 
@@ -59,6 +73,8 @@ class ChunkFacts:
     limit: bool
     duration: bool
     evidence: bool
+    number: bool
+    cause: bool
     conditions: frozenset[str]  # the conditions a safety chunk cautions about
 
     @classmethod
@@ -69,6 +85,7 @@ class ChunkFacts:
         return cls(folded=fold(chunk.text), table_row=table_row,
                    ages=tuple(age_ranges(chunk.text)) if table_row else (), limit=states_limit(chunk.text),
                    duration=bool(_DURATION.search(chunk.text)), evidence=bool(_EVIDENCE_WORDS.search(chunk.text)),
+                   number=bool(_NUMBER.search(chunk.text)), cause=bool(_CAUSE_WORDS.search(chunk.text)),
                    conditions=cautions)
 
 
@@ -103,4 +120,8 @@ def exact_boosts(query: Query, facts: Sequence[ChunkFacts], candidates: Iterable
         add((r for r in pool if facts[r].duration), TIMING_BOOST)
     if _EFFICACY_Q.search(query.text):
         add((r for r in pool if facts[r].evidence), EFFICACY_BOOST)
+    if _COUNT_Q.search(query.text):
+        add((r for r in pool if facts[r].number), COUNT_BOOST)
+    if _CAUSE_Q.search(query.text):
+        add((r for r in pool if facts[r].cause), CAUSE_BOOST)
     return out

@@ -6,6 +6,9 @@ medicine to the class name used in the sources' interaction table.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 # Lay wording → the sources' terms (matched on whole words / phrases, lower case).
 LAY_TERMS: dict[str, str] = {
     "bathroom": "diarrhea laxative loose stools",
@@ -229,3 +232,29 @@ OTHER_SUBSTANCES: frozenset[str] = frozenset(
 DRUG_SUFFIX = (r"(pril|sartan|olol|dipine|farin|gliptin|gliflozin|statin|prazole|tidine|oxetine|traline|afil|"
                r"azepam|azolam|cillin|mycin|floxacin|cycline|dronate|thiazide|semide|conazole|triptan|profen|codone|"
                r"morphone|xaban|gatran|parin)$")
+
+
+# "Heart rate variability (HRV)": the sources define their own abbreviations. Either form in a
+# question then also searches for the other.
+_DEFINED = re.compile(r"((?:[A-Za-z][\w'’]*[ -]){1,6}[A-Za-z][\w'’]*)\s*\(([A-Z][A-Za-z]{1,7}?)s?\)")
+_LINKING = frozenset({"of", "and", "the", "for", "in", "on", "to"})
+
+
+def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """Abbreviation (lower case) → its long form (lower case), as the texts define them."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for m in _DEFINED.finditer(text):
+            abbr = m.group(2)
+            letters = "".join(c for c in abbr.lower() if c.isalpha())
+            parts = [p for p in re.split(r"[ -]", m.group(1)) if p]
+            for n in range(1, len(parts) + 1):
+                tail = parts[-n:]
+                if tail[0].lower() in _LINKING:
+                    continue
+                initials = "".join(p[0] for p in tail).lower()
+                content = "".join(p[0] for p in tail if p.lower() not in _LINKING).lower()
+                if letters in (initials, content):
+                    found.setdefault(abbr.lower(), " ".join(tail).lower())
+                    break
+    return found

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.lexical import STOPWORDS, fold, words
-from assistant.lexicon import DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS, OTHER_SUBSTANCES
+from assistant.lexicon import DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS, OTHER_SUBSTANCES, learn_acronyms
 
 # Sentences addressed to the system rather than asking about the sources.
 _INSTRUCTION = re.compile(
@@ -222,7 +222,9 @@ class QueryAnalyzer:
         counts: Counter[str] = Counter()
         df: Counter[str] = Counter()
         n = 0
-        for t in corpus_texts:
+        texts = list(corpus_texts)
+        self.acronyms = learn_acronyms(texts)
+        for t in texts:
             toks = words(t)
             counts.update(toks)
             df.update({light_stem(w) for w in toks})
@@ -289,6 +291,11 @@ class QueryAnalyzer:
                 expansion += added.split()
                 for w in phrase.split():
                     expansion_of.setdefault(w, []).extend(added.split())
+        for abbr, long_form in self.acronyms.items():
+            if re.search(rf"\b{re.escape(long_form.removesuffix('s'))}s?\b", scan):
+                expansion.append(abbr)
+            elif re.search(rf"\b{abbr}s?\b", scan):
+                expansion += long_form.split()
         drugs = [d for d in DRUG_CLASSES if re.search(rf"\b{re.escape(d)}\b", corrected)]
         for d in drugs:
             expansion += DRUG_CLASSES[d].split()
