@@ -80,7 +80,10 @@ class Query:
         Empty when nothing but the subject is asked about."""
         if not self.focus_terms:
             return ""
-        return re.sub(r"\s+", " ", _SUBJECT.sub(" ", self.text)).strip()
+        # The sources' words for lay wording belong to the topic ("bathroom" → "diarrhea").
+        extra = [w for w in dict.fromkeys(self.expansion)
+                 if not w.isdigit() and w not in ("dose", "dosage") and not _SUBJECT.fullmatch(w)]
+        return re.sub(r"\s+", " ", _SUBJECT.sub(" ", " ".join([self.text, *extra]))).strip()
 
     @property
     def lexical_text(self) -> str:

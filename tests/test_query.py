@@ -144,3 +144,9 @@ def test_abbreviations_the_sources_define_are_searched_both_ways() -> None:
     assert "ppi" in analyzer.analyze("Can I take it with a proton pump inhibitor?").expansion
     assert {"heart", "rate", "variability"} <= set(analyzer.analyze("Will my HRV go up?").expansion)
     assert analyzer.analyze("Is it good for the heart?").expansion == []
+
+
+def test_the_topic_includes_the_sources_words_for_lay_wording(analyzer: QueryAnalyzer) -> None:
+    topic = analyzer.analyze("Regular magnesium sends me running to the bathroom. Will glycinate do that?").topic_text
+    assert "diarrhea" in topic and "bathroom" in topic
+    assert "magnesium" not in topic and "glycinate" not in topic
