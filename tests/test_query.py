@@ -86,6 +86,14 @@ def test_lay_words_and_drug_names_map_to_the_sources_terms(analyzer: QueryAnalyz
     assert q.drugs == ["minocycline"] and "tetracycline" in q.expansion and q.interaction
 
 
+@pytest.mark.parametrize(("question", "term"), [("My brain won't shut off at night, will it help?", "racing"),
+                                                ("Will it knock me out?", "drowsy"),
+                                                ("Does it help period cramps?", "menstrual"),
+                                                ("I'm tired all the time", "fatigue")])
+def test_everyday_complaints_map_to_the_sources_words(analyzer: QueryAnalyzer, question: str, term: str) -> None:
+    assert term in analyzer.analyze(question).expansion
+
+
 @pytest.mark.parametrize(("question", "age"), [("How much for a 6-year-old?", 6), ("I'm 72, is it worth it?", 72),
                                                ("Wie viel braucht ein 10-jähriges Kind pro Tag?", 10)])
 def test_ages_are_found(analyzer: QueryAnalyzer, question: str, age: int) -> None:
