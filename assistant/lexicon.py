@@ -149,6 +149,11 @@ LAY_TERMS: dict[str, str] = {
     "palpitations": "heart rhythms",
     "depressed": "depression",
     "low mood": "depression mood",
+    "start with": "lower dose titrate loading",
+    "starting dose": "lower dose titrate loading",
+    "first time": "start lower dose titrate",
+    "never taken": "start lower dose titrate",
+    "beginner": "start lower dose titrate",
 }
 
 # Health conditions the sources caution about: how a question names one → how a passage does.

@@ -89,7 +89,8 @@ def test_lay_words_and_drug_names_map_to_the_sources_terms(analyzer: QueryAnalyz
 @pytest.mark.parametrize(("question", "term"), [("My brain won't shut off at night, will it help?", "racing"),
                                                 ("Will it knock me out?", "drowsy"),
                                                 ("Does it help period cramps?", "menstrual"),
-                                                ("I'm tired all the time", "fatigue")])
+                                                ("I'm tired all the time", "fatigue"),
+                                                ("First time taking it, what dose?", "titrate")])
 def test_everyday_complaints_map_to_the_sources_words(analyzer: QueryAnalyzer, question: str, term: str) -> None:
     assert term in analyzer.analyze(question).expansion
 
