@@ -200,6 +200,28 @@ def show_disagreement(chosen: list[Passage], candidates: list[tuple[float, Hit, 
     return chosen
 
 
+def _quotes_best_of(chosen: Passage, other: Passage) -> bool:
+    """``chosen`` already quotes ``other``'s best sentence (passages reach across chunk cuts)."""
+    hl = other.highlight
+    return (chosen.document_id == other.document_id and hl is not None
+            and chosen.start <= hl.start and hl.end <= chosen.end)
+
+
+def _without_overlap(p: Passage, chosen: Passage) -> Passage:
+    """``p`` less the sentences ``chosen`` already quotes (they overlap where a passage reached
+    across a chunk cut); the rest is still an exact slice of the source."""
+    if p.document_id != chosen.document_id or not (p.start < chosen.end and chosen.start < p.end):
+        return p
+    if chosen.start <= p.start < chosen.end < p.end:
+        cut = chosen.end - p.start
+        text = p.text[cut:].lstrip()
+        return replace(p, text=text, start=p.end - len(text))
+    if p.start < chosen.start < p.end <= chosen.end:
+        text = p.text[: chosen.start - p.start].rstrip()
+        return replace(p, text=text, end=p.start + len(text))
+    return p
+
+
 def choose_passages(candidates: list[tuple[float, Hit, Passage]], top_k: int) -> list[Passage]:
     """Greedy selection: best first, other documents preferred, near-duplicates collapsed."""
     pool = list(candidates)
@@ -211,6 +233,10 @@ def choose_passages(candidates: list[tuple[float, Hit, Passage]], top_k: int) ->
         dup = next((c for c in chosen if _jaccard(c.text, p.text) >= DUPLICATE_JACCARD), None)
         if dup is not None and not conflicts.disagree(dup, p):
             continue
+        if any(_quotes_best_of(c, p) for c in chosen):
+            continue
+        for c in chosen:
+            p = _without_overlap(p, c)
         chosen.append(p)
         pool = [(s * (SAME_DOC_PENALTY if h.chunk.doc_id == p.document_id else 1.0), h, q) for s, h, q in pool]
     return chosen

@@ -12,23 +12,22 @@ from assistant.types import Chunk, Passage, Span
 MIN_STANDALONE = 140
 
 
-def sentence_scores(chunk: Chunk, text: str, query_tokens: Sequence[str], lexical: BM25Index) -> list[float]:
+def sentence_scores(sentences: Sequence[tuple[int, int]], text: str, query_tokens: Sequence[str],
+                    lexical: BM25Index) -> list[float]:
     """IDF-weighted share of the query's terms each sentence contains."""
     q = set(query_tokens)
     total = sum(lexical.idf(t) for t in q) or 1.0
     out = []
-    for s, e in chunk.sentences:
+    for s, e in sentences:
         toks = set(tokenize(text[s:e]))
         out.append(sum(lexical.idf(t) for t in q & toks) / total)
     return out
 
 
-def _window(chunk: Chunk, scores: list[float], max_chars: int) -> tuple[int, int, int]:
-    """(first sentence, last sentence, best sentence) of the window to quote."""
-    sents = chunk.sentences
-    best = max(range(len(sents)), key=lambda i: (scores[i], -i))
+def _window(sents: Sequence[tuple[int, int]], scores: list[float], best: int, lo: int, hi: int,
+            max_chars: int) -> tuple[int, int]:
+    """Grow [lo, hi] (which holds ``best``) by neighbouring sentences that answer too, within ``max_chars``."""
     floor = max(0.15, 0.3 * scores[best])
-    lo = hi = best
     while True:
         options = []
         if hi + 1 < len(sents):
@@ -44,7 +43,41 @@ def _window(chunk: Chunk, scores: list[float], max_chars: int) -> tuple[int, int
                 lo, hi, grown = new_lo, new_hi, True
                 break
         if not grown:
-            return lo, hi, best
+            return lo, hi
+
+
+Paragraph = tuple[int, tuple[tuple[int, int], ...]]
+
+
+def paragraph_of(chunk: Chunk, index: LoadedIndex) -> Paragraph:
+    """(where ``chunk``'s first sentence is, every sentence) of the paragraph ``chunk`` was cut from:
+    a passage may reach across the cut, never out of the paragraph."""
+    if not index.paragraphs:
+        index.paragraphs.update(_paragraphs(index))
+    return index.paragraphs.get(chunk.id) or (0, chunk.sentences)
+
+
+def _paragraphs(index: LoadedIndex) -> dict[str, Paragraph]:
+    by_doc: dict[str, list[Chunk]] = {}
+    for c in index.chunks:
+        if c.block == "paragraph" and c.sentences:
+            by_doc.setdefault(c.doc_id, []).append(c)
+    out: dict[str, Paragraph] = {"": (0, ())}  # never empty once computed
+    for doc_id, chunks in by_doc.items():
+        text = index.documents[doc_id].text
+        chunks.sort(key=lambda c: c.start)
+        groups: list[list[Chunk]] = []
+        for c in chunks:
+            prev = groups[-1][-1] if groups else None
+            if prev is not None and prev.section_start == c.section_start and "\n" not in text[prev.end : c.start]:
+                groups[-1].append(c)
+            else:
+                groups.append([c])
+        for group in (g for g in groups if len(g) > 1):
+            sents = tuple(s for c in group for s in c.sentences)
+            for c in group:
+                out[c.id] = (sents.index(c.sentences[0]), sents)
+    return out
 
 
 def _lead_in(chunk: Chunk, text: str, lo: int) -> int:
@@ -58,22 +91,23 @@ def make_passage(chunk: Chunk, index: LoadedIndex, score: float, query_tokens: S
                  max_chars: int) -> Passage:
     doc = index.documents[chunk.doc_id]
     text = doc.text
-    if not chunk.sentences:
+    if not chunk.sentences or chunk.block == "table_row":
         start, end, hl = chunk.start, chunk.end, (chunk.start, chunk.end)
     else:
-        scores = sentence_scores(chunk, text, query_tokens, index.lexical)
-        if chunk.block == "table_row" or chunk.end - chunk.start <= max_chars:
-            lo, hi = 0, len(chunk.sentences) - 1
-            best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+        first, sents = paragraph_of(chunk, index)
+        own = range(first, first + len(chunk.sentences))
+        scores = sentence_scores(sents, text, query_tokens, index.lexical)
+        best = max(own, key=lambda i: (scores[i], -i))
+        if chunk.end - chunk.start <= max_chars:
+            lo, hi = own[0], own[-1]
         else:
-            lo, hi, best = _window(chunk, scores, max_chars)
-            first = _lead_in(chunk, text, lo)
-            if chunk.sentences[hi][1] - chunk.sentences[first][0] <= max_chars:
-                lo = first
-        start, end = chunk.sentences[lo][0], chunk.sentences[hi][1]
-        hl = chunk.sentences[best]
-        if chunk.block == "table_row":
-            start, end, hl = chunk.start, chunk.end, (chunk.start, chunk.end)
+            lo = hi = best
+        lo, hi = _window(sents, scores, best, lo, hi, max_chars)
+        if first < lo < first + len(chunk.sentences) and _lead_in(chunk, text, lo) == 0 \
+                and sents[hi][1] - sents[first][0] <= max_chars:
+            lo = first
+        start, end = sents[lo][0], sents[hi][1]
+        hl = sents[best]
     body = text[start:end]
     markers = {m for m in chunk.markers if _marker_in(body, m)} or set(chunk.markers)
     refs = tuple(r for r in doc.references if r.number in markers)
