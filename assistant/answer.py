@@ -12,7 +12,7 @@ from assistant import conflicts, safety
 from assistant.config import Settings
 from assistant.index import LoadedIndex
 from assistant.lexical import tokenize
-from assistant.lexicon import DRUG_CLASSES, DRUG_SUFFIX, OTHER_SUBSTANCES
+from assistant.lexicon import DRUG_CLASSES, DRUG_SUFFIX, MEDICINES, OTHER_SUBSTANCES, PAIRING
 from assistant.passages import make_passage
 from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, light_stem, light_terms
 from assistant.retrieve import Retriever, SearchResult
@@ -74,10 +74,11 @@ _EXPLICIT_DOSE = re.compile(
 
 def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
     """A supplement or drug the question is about that the sources never mention."""
+    paired = re.search(PAIRING, query.text, re.I) is not None
     for t in query.terms:
         unseen = not analyzer.counts.get(t) and not analyzer.df.get(light_stem(t))
-        medicine = re.search(DRUG_SUFFIX, t) is not None and t not in DRUG_CLASSES
-        if unseen and (t in OTHER_SUBSTANCES or medicine):
+        medicine = t in MEDICINES or (re.search(DRUG_SUFFIX, t) is not None and t not in DRUG_CLASSES)
+        if unseen and ((t in OTHER_SUBSTANCES and not medicine) or (medicine and paired)):
             return t
     return None
 

@@ -41,7 +41,8 @@ _DURATION = re.compile(r"\b\d+(\s*[-–]\s*\d+)?\s*(hours?|minutes?|hrs?|mins?)\
 _EFFICACY_Q = re.compile(r"\b(does|do|can|will|would|is|are|has|have)\b.{0,40}\b(help|work|effective|improve|reduce|"
                          r"treat|prevent|worth|shown|proven)\w*\b", re.I)
 # "How many reactions?": a sentence with a number answers it.
-_COUNT_Q = re.compile(r"\b(how many|what (percentage|proportion|fraction|share|number|level|point)|how (common|widespread|rare))\b",
+_COUNT_Q = re.compile(r"\b(how many|what (\S+ )?(percentage|proportion|fraction|share|number|level|value|point|cut-?off|threshold)|"
+                      r"how (common|widespread|rare))\b",
                       re.I)
 _NUMBER = re.compile(r"\d")
 # "How do people end up with toxicity?", "Why are so many people low?": a sentence giving a cause answers it.

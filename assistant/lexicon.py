@@ -149,6 +149,19 @@ LAY_TERMS: dict[str, str] = {
     "palpitations": "heart rhythms",
     "depressed": "depression",
     "low mood": "depression mood",
+    "nerves": "anxiety stress",
+    "edge off": "anxiety stress",
+    "on edge": "anxiety stress",
+    "poisoning": "toxicity hypermagnesemia overdose",
+    "poisoned": "toxicity hypermagnesemia overdose",
+    "av block": "heart block",
+    "mom": "women female",
+    "mum": "women female",
+    "mother": "women female",
+    "won't switch off": "racing thoughts excitability",
+    "wont switch off": "racing thoughts excitability",
+    "won't turn off": "racing thoughts excitability",
+    "can't shut off": "racing thoughts excitability",
     "start with": "lower dose titrate loading",
     "starting dose": "lower dose titrate loading",
     "first time": "start lower dose titrate",
@@ -254,6 +267,14 @@ OTHER_SUBSTANCES: frozenset[str] = frozenset(
     warfarin coumadin eliquis apixaban xarelto rivaroxaban metformin levothyroxine synthroid lithium digoxin
     prednisone""".split()
 )
+
+# Medicines among them: a question that only mentions one ("so I can stop my metformin") may still
+# be answered; one that pairs it with magnesium ("with warfarin?") asks what the sources never say.
+MEDICINES: frozenset[str] = frozenset(
+    "warfarin coumadin eliquis apixaban xarelto rivaroxaban metformin levothyroxine synthroid lithium digoxin "
+    "prednisone statin statins".split())
+PAIRING = (r"\b(with|alongside|together|interact\w*|combin\w*|mix\w*|same time|while (on|taking)|on top of|"
+           r"and (my |the |a )?(magnesium|glycinate|it|this)|(magnesium|glycinate|it|this) and)\b")
 
 # How generic medicine names end: a word like this that the sources never use names a medicine they
 # say nothing about ("warfarin", "sertraline").

@@ -24,13 +24,14 @@ _INSTRUCTION = re.compile(
     r"(disregard|forget|ignore) (all |any )?(of )?(your|the|these|those) (sources|documents|instructions|rules|"
     r"guidelines|context)|(answer|respond|reply) (only )?(from|with|using) your own|not (from )?the (documents|sources)|"
     r"skip (all |any )?(the )?(disclaimers?|warnings?|safety)|"
-    r"write (me )?(a|an|some) ([\w-]+ ){0,3}(poem|essay|blog|post|story|article|song|haiku|tweet|email|letter|"
-    r"script|limerick|joke)|^\s*(system|assistant|user|developer)\s*$)",
+    r"(write|compose|draft|create|generate|come up with) (me )?(a|an|some|\d+) ([\w-]+ ){0,3}(poem|essay|blog|"
+    r"post|story|article|song|haiku|tweet|email|letter|script|limerick|joke|caption|slogan|tagline|ad|advert|"
+    r"jingle|description|review|speech|bio|hashtags?|copy)s?|^\s*(system|assistant|user|developer)\s*$)",
     re.I,
 )
 _FOREIGN_MARKERS = frozenset("ein eine der die das und ist pro wie viel fur mit ich mein el la los las que para "
                              "con una le les des est pour avec je".split())
-_AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?|jahr\w*|ans|anos)\s*-?\s*(?:old|alt)?\b|"
+_AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?|yo|y/o|jahr\w*|ans|anos)\s*-?\s*(?:old|alt)?(?!\w)|"
                   r"\b(?:i'?m|i am|aged?)\s+(\d{2})\b", re.I)
 _DOSE = re.compile(r"\b(how much|how many|dose|doses|dosage|dosing|mg|milligrams?|grams?|intake|amount|"
                    r"split|take a day|per day|a day|daily|upper limit)\b", re.I)
@@ -246,8 +247,12 @@ class QueryAnalyzer:
         return math.log(self.n_texts / self.df[term]) if self.df.get(term) else 0.0
 
     def is_everyday(self, word: str) -> bool:
-        """A whole word of general English (the embedding model's vocabulary), not a specialised term."""
-        return word in self._english or word.rstrip("s") in self._english
+        """A word of general English (the embedding model's vocabulary, or for a word the sources never
+        use, two of its words run together: 'workday'), not a specialised term ('taurate')."""
+        if word in self._english or word.rstrip("s") in self._english:
+            return True
+        return word not in self.counts and any(word[:i] in self._english and word[i:] in self._english
+                                               for i in range(3, len(word) - 2))
 
     def correct(self, word: str) -> str | None:
         """The corpus word a misspelling most likely meant, or None."""

@@ -30,7 +30,7 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "kidney": (r"\b(kidney|kidneys|renal|dialysis|gfr)\b",
                ("kidney disease should not take magnesium supplements unless directed closely monitored physician",
                 "severe kidney disease excrete excess magnesium hypermagnesemia consult physician")),
-    "heart": (r"\b(heart|cardiac|heartbeat|heart rate|pulse|arrhythmia|heart block)\b",
+    "heart": (r"\b(heart|cardiac|heartbeat|heart rate|pulse|arrhythmia|heart block|av block)\b",
               ("high doses magnesium slow heart rate heart block heart medications consult physician",)),
     "myasthenia": (r"\bmyasthenia\b", ("myasthenia gravis acetylcholine neuromuscular worsen muscle weakness",)),
     "pregnancy": (r"\b(pregnan\w*|breastfeed\w*|breast feeding|nursing|lactat\w*|expecting)\b",
@@ -51,7 +51,7 @@ GENERAL_CAUTION_CHARS = 200
 
 _OVERDOSE = re.compile(
     r"\b(overdos\w*|(took|taken|taking|been taking) (too many|too much|a lot|like \d+|\d+)|taking like \d+|ate (a handful|a bunch|\d+|"
-    r"some|the)|swallowed|got into (my|the|his|her)|handful|\d+\s+(pills|capsules|tablets))\b", re.I)
+    r"some|the)|swallowed|got into (my|the|his|her)|handful|\d+\s+(pills|capsules|tablets)|(drank|drunk|took|taken|ate|finished|had) (most of |half |all of |the rest of )?(a |an |the |my |her |his )?(whole |entire |full )?(bottle|pack|packet|box|jar|tub|container)|on top of (it|that|them))\b", re.I)
 _SEVERE = re.compile(
     r"\b(passed out|pass(ing)? out|faint\w*|unconscious|unresponsive|won'?t wake|barely (beating|breathing)|"
     r"(very |really )?slow (heart ?beat|heart rate|pulse)|heart (is |feels )?(barely|very slow)|"
@@ -59,7 +59,9 @@ _SEVERE = re.compile(
     r"short(ness)? of breath|breathing (is )?(getting |very |really |so )?(shallow|slow|weak)|shallow breath\w*|"
     r"(can'?t|cannot|barely|hardly) (lift|move|stand|walk|hold (up )?(his|her|my) head)|"
     r"(blood pressure|bp) (is |has )?(gotten |dropped |really |very |so |dangerously )*(low|dropped)|"
-    r"chest pain|seizur\w*|collaps\w*|floppy|limp|not breathing|blue lips)\b", re.I)
+    r"chest pain|seizur\w*|collaps\w*|floppy|limp|not breathing|blue lips)\b|"
+    # a blood pressure reading in shock range ("my BP cuff says 78/45")
+    r"\b(bp|blood pressure|pressure|cuff)\b[^.?!]{0,30}?\b[4-8]\d\s*/\s*[2-5]\d\b", re.I)
 _MILD = re.compile(r"\b(very drowsy|extremely drowsy|confus\w*|weak reflexes|reflexes seem weak|dizzy|"
                    r"vomiting|dialysis|flushed|very weak|muscle weakness|irregular heart\w*)\b", re.I)
 

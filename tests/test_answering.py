@@ -153,3 +153,16 @@ def test_a_what_is_question_prefers_a_sentence_that_says_what_it_is(fake_assista
 def test_a_dose_answer_states_an_amount(fake_assistant: Assistant) -> None:
     answer = fake_assistant.ask("What dose of magnesium glycinate is used for anxiety?", 3)
     assert answer.answered and re.search(r"\d\s*mg", answer.passages[0].text)
+
+
+def test_an_unnamed_medicine_only_blocks_a_question_that_pairs_it_with_magnesium() -> None:
+    from assistant.answer import unknown_substance
+    from assistant.query import QueryAnalyzer
+
+    analyzer = QueryAnalyzer(["Magnesium improves insulin sensitivity in type 2 diabetes.",
+                              "Separate magnesium from tetracycline antibiotics by 2 hours."])
+    assert unknown_substance(analyzer.analyze("Does magnesium interact with warfarin?"), analyzer) == "warfarin"
+    assert unknown_substance(analyzer.analyze("Can I take it alongside sertraline?"), analyzer) == "sertraline"
+    assert unknown_substance(analyzer.analyze("What dose of valerian helps sleep?"), analyzer) == "valerian"
+    mentioned = analyzer.analyze("Magnesium cures type 2 diabetes, so I can stop my metformin, right?")
+    assert unknown_substance(mentioned, analyzer) is None

@@ -49,3 +49,7 @@ def test_a_question_that_asks_for_no_cause_boosts_none(facts: list[ChunkFacts]) 
 
 def test_has_it_been_shown_asks_for_studies(facts: list[ChunkFacts]) -> None:
     assert 4 in boosted("Has magnesium been shown to improve sleep?", facts)
+
+
+def test_asking_for_a_value_prefers_a_stated_number(facts: list[ChunkFacts]) -> None:
+    assert 0 in boosted("At what blood-test value are reactions considered low?", facts)

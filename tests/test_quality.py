@@ -1,4 +1,4 @@
-"""The answer-quality bar on the shared dev set, the issue's own examples and two blind held-out sets
+"""The answer-quality bar on the shared dev set, the issue's own examples and three blind held-out sets
 (real model)."""
 
 from pathlib import Path
@@ -16,8 +16,7 @@ def test_dev_set_quality_bar(real_assistant: Assistant) -> None:
     report = evaluate(real_assistant, load_set(DATA / "dev.jsonl"))
     f = report.figures
     print(format_report(report, show_misses=True))
-    # The issue's bar for hit@1 is 0.85; this floor guards what is reached today (0.82).
-    assert f["hit@1"] is not None and f["hit@1"] >= 0.8
+    assert f["hit@1"] is not None and f["hit@1"] >= 0.85
     assert f["hit@3"] is not None and f["hit@3"] >= 0.95
     assert f["abstain_accuracy_unanswerable"] is not None and f["abstain_accuracy_unanswerable"] >= 0.9
     assert f["false_abstain_rate"] is not None and f["false_abstain_rate"] <= 0.05
@@ -40,14 +39,14 @@ def test_issue_examples(real_assistant: Assistant) -> None:
 
 
 def test_blind_held_out_sets(real_assistant: Assistant) -> None:
-    """Two sets written from the documents alone, without seeing the system (155 questions): the
+    """Three sets written from the documents alone, without seeing the system (229 questions): the
     closest stand-in for the larger hidden set. Floors guard what is reached today."""
-    items = load_set(DATA / "heldout.jsonl") + load_set(DATA / "heldout2.jsonl")
+    items = load_set(DATA / "heldout.jsonl") + load_set(DATA / "heldout2.jsonl") + load_set(DATA / "heldout3.jsonl")
     report = evaluate(real_assistant, items)
     f = report.figures
     print(format_report(report, show_misses=True))
-    assert f["hit@1"] is not None and f["hit@1"] >= 0.74
-    assert f["hit@3"] is not None and f["hit@3"] >= 0.92
+    assert f["hit@1"] is not None and f["hit@1"] >= 0.78
+    assert f["hit@3"] is not None and f["hit@3"] >= 0.93
     assert f["false_abstain_rate"] is not None and f["false_abstain_rate"] <= 0.05
     assert f["abstain_accuracy_unanswerable"] is not None and f["abstain_accuracy_unanswerable"] >= 0.75
     assert f["safety_recall"] is not None and f["safety_recall"] >= 0.9

@@ -159,3 +159,15 @@ def test_the_topic_includes_the_sources_words_for_lay_wording(analyzer: QueryAna
     topic = analyzer.analyze("Regular magnesium sends me running to the bathroom. Will glycinate do that?").topic_text
     assert "diarrhea" in topic and "bathroom" in topic
     assert "magnesium" not in topic and "glycinate" not in topic
+
+
+def test_ages_written_short_and_requests_to_write_anything_are_understood(analyzer: QueryAnalyzer) -> None:
+    assert analyzer.analyze("breastfeeding mom 31yo how much per day").ages == [31]
+    q = analyzer.analyze("Write a catchy Instagram caption for my magnesium gummy brand.")
+    assert q.instructions_removed and not q.terms
+
+
+def test_everyday_compounds_are_everyday_but_the_sources_own_terms_are_not() -> None:
+    analyzer = QueryAnalyzer(["Magnesium taurate supports the heart."])
+    assert analyzer.is_everyday("workday") and analyzer.is_everyday("bedtime")
+    assert not analyzer.is_everyday("taurate") and not analyzer.is_everyday("hypermagnesemia")

@@ -16,6 +16,7 @@ from assistant.types import Passage
     "My dad has been taking a lot of magnesium laxatives. His face is flushed and his breathing is getting shallow.",
     "My grandmother started magnesium last week. Today she can barely lift her arms and is struggling to breathe.",
     "I took 20 magnesium pills and my blood pressure is really low",
+    "I drank most of a bottle of milk of magnesia and took my magnesium on top. I'm dizzy, BP cuff says 78/45.",
 ])
 def test_emergencies_get_the_notice(question: str) -> None:
     notice = emergency_notice(question)
@@ -31,6 +32,9 @@ def test_emergencies_get_the_notice(question: str) -> None:
     "Does magnesium lower blood pressure?",
     "I'm taking a lot of stress at work, will magnesium help?",
     "Can magnesium cause muscle weakness in people with myasthenia gravis?",
+    "Is it 50/50 whether magnesium helps sleep?",
+    "My blood pressure is 120/80, does magnesium lower it?",
+    "I finished a bottle of magnesium last month, should I buy another?",
 ])
 def test_ordinary_questions_get_no_notice(question: str) -> None:
     assert emergency_notice(question) is None
