@@ -290,8 +290,10 @@ _LINKING = frozenset({"of", "and", "the", "for", "in", "on", "to"})
 
 
 def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
-    """Abbreviation (lower case) → its long form (lower case), as the texts define them."""
+    """Abbreviation (lower case) → its long form (lower case), as the texts define them. An
+    abbreviation defined two different ways ("PD": Parkinson's disease, peritoneal dialysis) is left out."""
     found: dict[str, str] = {}
+    ambiguous: set[str] = set()
     for text in texts:
         for m in _DEFINED.finditer(text):
             abbr = m.group(2)
@@ -304,6 +306,8 @@ def learn_acronyms(texts: Iterable[str]) -> dict[str, str]:
                 initials = "".join(p[0] for p in tail).lower()
                 content = "".join(p[0] for p in tail if p.lower() not in _LINKING).lower()
                 if letters in (initials, content):
-                    found.setdefault(abbr.lower(), " ".join(tail).lower())
+                    long_form = " ".join(tail).lower()
+                    if found.setdefault(abbr.lower(), long_form) != long_form:
+                        ambiguous.add(abbr.lower())
                     break
-    return found
+    return {a: f for a, f in found.items() if a not in ambiguous}

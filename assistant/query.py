@@ -299,11 +299,12 @@ class QueryAnalyzer:
                 expansion += added.split()
                 for w in phrase.split():
                     expansion_of.setdefault(w, []).extend(added.split())
+        # A long form also searches for its abbreviation (the other way round, its common words
+        # drown the question: measured on SciFact).
         for abbr, long_form in self.acronyms.items():
-            if re.search(rf"\b{re.escape(long_form.removesuffix('s'))}s?\b", scan):
+            stem = long_form.removesuffix("s")
+            if stem in scan and re.search(rf"\b{re.escape(stem)}s?\b", scan):
                 expansion.append(abbr)
-            elif re.search(rf"\b{abbr}s?\b", scan):
-                expansion += long_form.split()
         drugs = [d for d in DRUG_CLASSES if re.search(rf"\b{re.escape(d)}\b", corrected)]
         for d in drugs:
             expansion += DRUG_CLASSES[d].split()
