@@ -293,6 +293,7 @@ class QueryAnalyzer:
             text = re.sub(rf"(?i)\b{re.escape(wrong)}\b", right, text)
         corrected = fold(text)
         scan = _AGE.sub(" ", corrected)
+        scan = f"{scan} | {scan.replace('-', ' ')}" if "-" in scan else scan  # "blood-test" is a "blood test"
         expansion_of: dict[str, list[str]] = {}
         for phrase, added in LAY_TERMS.items():
             if re.search(rf"\b{re.escape(phrase)}\b", scan):

@@ -23,7 +23,7 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "toxicity": (r"\b(overdose|too much|toxic\w*|poison\w*|handful|swallowed|passed out|faint\w*)\b",
                  ("magnesium toxicity hypermagnesemia life-threatening overdose laxatives antacids renal failure",)),
     "dose": (r"\b(dose|doses|dosage|dosing|how much|how many|mg|milligrams?|grams?|intake|split|upper limit|"
-             r"a day|per day|daily|protocol|\d{3,4}\s*mg)\b",
+             r"a day|per day|daily|protocol|plan|schedule|regimen|\d{3,4}\s*mg)\b",
              ("tolerable upper intake level UL 350 mg day adults applies dietary supplements medications",
               "exceeding 800 mg elemental magnesium daily medical supervision diarrhea cardiac effects",
               "therapeutic dosages exceed UL guidance healthcare professional benefits risks")),

@@ -90,7 +90,9 @@ def test_lay_words_and_drug_names_map_to_the_sources_terms(analyzer: QueryAnalyz
                                                 ("Will it knock me out?", "drowsy"),
                                                 ("Does it help period cramps?", "menstrual"),
                                                 ("I'm tired all the time", "fatigue"),
-                                                ("First time taking it, what dose?", "titrate")])
+                                                ("First time taking it, what dose?", "titrate"),
+                                                ("Any blood-test that shows it?", "serum"),
+                                                ("I take it before breakfast and feel queasy", "empty")])
 def test_everyday_complaints_map_to_the_sources_words(analyzer: QueryAnalyzer, question: str, term: str) -> None:
     assert term in analyzer.analyze(question).expansion
 
