@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.index import LoadedIndex
-from assistant.lexical import BM25Index, tokenize
+from assistant.lexical import BM25Index, token_set
 from assistant.types import Chunk, Passage, Span
 
 MIN_STANDALONE = 140
@@ -18,7 +18,7 @@ def sentence_scores(chunk: Chunk, text: str, query_tokens: Sequence[str], lexica
     total = sum(lexical.idf(t) for t in q) or 1.0
     out = []
     for s, e in chunk.sentences:
-        toks = set(tokenize(text[s:e]))
+        toks = token_set(text[s:e])
         out.append(sum(lexical.idf(t) for t in q & toks) / total)
     return out
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.index import LoadedIndex
-from assistant.lexical import tokenize
+from assistant.lexical import token_set, tokenize
 from assistant.passages import make_passage
 from assistant.query import Query
 from assistant.types import Chunk, Notice, Passage
@@ -89,7 +89,7 @@ def _best(index: LoadedIndex, pool: list[Chunk], text: str) -> list[tuple[float,
     total = sum(index.lexical.idf(t) for t in q) or 1.0
     scored = []
     for c in pool:
-        toks = set(tokenize(c.text))
+        toks = token_set(c.text)
         scored.append((sum(index.lexical.idf(t) for t in q & toks) / total, c))
     scored.sort(key=lambda x: -x[0])
     return scored
