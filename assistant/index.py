@@ -45,6 +45,8 @@ class LoadedIndex:
     sentence_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sentence → vector row
     sentence_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    # What the answering modules work out from this index alone (never from a question), on first use.
+    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def build_id(self) -> str:
