@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from assistant.index import LoadedIndex
 from assistant.lexical import BM25Index, token_set
-from assistant.types import Chunk, Passage, Span
+from assistant.types import Chunk, Passage, Reference, Span
 
 MIN_STANDALONE = 140
 
@@ -15,12 +15,9 @@ MIN_STANDALONE = 140
 def sentence_scores(chunk: Chunk, text: str, query_tokens: Sequence[str], lexical: BM25Index) -> list[float]:
     """IDF-weighted share of the query's terms each sentence contains."""
     q = set(query_tokens)
-    total = sum(lexical.idf(t) for t in q) or 1.0
-    out = []
-    for s, e in chunk.sentences:
-        toks = token_set(text[s:e])
-        out.append(sum(lexical.idf(t) for t in q & toks) / total)
-    return out
+    idf = {t: lexical.idf(t) for t in q}
+    total = sum(idf[t] for t in q) or 1.0
+    return [sum(idf[t] for t in q & token_set(text[s:e])) / total for s, e in chunk.sentences]
 
 
 def _window(chunk: Chunk, scores: list[float], max_chars: int) -> tuple[int, int, int]:
@@ -75,8 +72,10 @@ def make_passage(chunk: Chunk, index: LoadedIndex, score: float, query_tokens: S
         if chunk.block == "table_row":
             start, end, hl = chunk.start, chunk.end, (chunk.start, chunk.end)
     body = text[start:end]
-    markers = {m for m in chunk.markers if _marker_in(body, m)} or set(chunk.markers)
-    refs = tuple(r for r in doc.references if r.number in markers)
+    refs: tuple[Reference, ...] = ()
+    if chunk.markers:
+        markers = {m for m in chunk.markers if _marker_in(body, m)} or set(chunk.markers)
+        refs = tuple(r for r in doc.references if r.number in markers)
     return Passage(
         text=body, document_id=doc.id, document_title=doc.title, section=chunk.section or doc.title,
         start=start, end=end, score=round(float(score), 4), kind=chunk.kind, highlight=Span(*hl),
