@@ -242,8 +242,8 @@ def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Ret
                 others = [p for p in passages if (p.document_id, p.start) != (lead.document_id, lead.start)]
                 passages = [lead, *others][:top_k]
     found_conflicts = conflicts.find_conflicts(passages)
-    cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits]) if (
-        reason is None) else ()
+    cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits],
+                                      emergency=notice is not None) if reason is None else ()
     try:
         disclaimer = safety.select_disclaimer(index, [p.document_id for p in passages], cautions)
     except LookupError:

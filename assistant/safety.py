@@ -125,8 +125,9 @@ class _Pools:
 
 
 def select_cautions(query: Query, passages: Sequence[Passage], index: LoadedIndex, hit_chunks: Sequence[Chunk],
-                    max_items: int = 5, max_chars: int = 420) -> tuple[Passage, ...]:
-    """Cautions that bear on the question: topic cautions, named-drug rows, and a general caution."""
+                    max_items: int = 5, max_chars: int = 420, emergency: bool | None = None) -> tuple[Passage, ...]:
+    """Cautions that bear on the question: topic cautions, named-drug rows, and a general caution.
+    ``emergency``: whether ``emergency_notice`` found one for the question, if the caller already knows."""
     shown = {(p.document_id, p.start, p.end) for p in passages}
     pools = _Pools.of(index)
     safety_pool = pools.safety
@@ -136,7 +137,9 @@ def select_cautions(query: Query, passages: Sequence[Passage], index: LoadedInde
         if all(chunk.id != c.id for c, _ in picked) and len(picked) < max_items:
             picked.append((chunk, probe))
 
-    if emergency_notice(query.text or query.original) is not None:
+    if emergency is None:
+        emergency = emergency_notice(query.text or query.original) is not None
+    if emergency:
         for _score, c in pools.best("safety", TOPICS["toxicity"][1][0]):
             add(c, TOPICS["toxicity"][1][0])
     # A named medicine: its interaction row(s).
