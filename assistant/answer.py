@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
 from assistant import conflicts, safety
 from assistant.config import Settings
 from assistant.index import LoadedIndex
-from assistant.lexical import tokenize
+from assistant.lexical import token_set, tokenize
 from assistant.lexicon import DRUG_CLASSES, DRUG_SUFFIX, MEDICINES, OTHER_SUBSTANCES, PAIRING
 from assistant.passages import make_passage
 from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, light_stem, light_terms
@@ -49,9 +50,9 @@ def coverage(result: SearchResult, index: LoadedIndex) -> Coverage:
     stems = {t: (tokenize(t) or [t])[0] for t in focus}
     unknown = tuple(t for t in focus if stems[t] not in index.lexical.vocab)
     top = result.hits[:3]
-    top_tokens = set()
+    top_tokens: set[str] = set()
     for h in top:
-        top_tokens |= set(tokenize(h.chunk.embedding_text()))
+        top_tokens |= token_set(h.chunk.embedding_text())
     weights = {t: max(index.lexical.idf(stems[t]), 1.0 if t in unknown else 0.0) for t in focus}
     total = sum(weights.values())
     # A topic word counts as found when it, a longer form of it, or the sources' word for it
@@ -123,7 +124,7 @@ def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer,
     return shares
 
 
-def _matches(alternatives: set[str], terms: set[str]) -> bool:
+def _matches(alternatives: set[str], terms: AbstractSet[str]) -> bool:
     """A word or a longer form of it ('prevent' → 'prevention'; 'glycine' never meets 'glycinate')."""
     return bool(alternatives & terms) or any(
         t.startswith(a) for a in alternatives if len(a) >= 5 for t in terms)
@@ -160,7 +161,7 @@ def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer,
 
 
 def _jaccard(a: str, b: str) -> float:
-    x, y = set(tokenize(a, stem=False)), set(tokenize(b, stem=False))
+    x, y = token_set(a, stem=False), token_set(b, stem=False)
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
@@ -268,8 +269,8 @@ def compose_answer(question: str, top_k: int, index: LoadedIndex, retriever: Ret
                 others = [p for p in passages if (p.document_id, p.start) != (lead.document_id, lead.start)]
                 passages = [lead, *others][:top_k]
     found_conflicts = conflicts.find_conflicts(passages)
-    cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits]) if (
-        reason is None) else ()
+    cautions = safety.select_cautions(query, passages, index, [h.chunk for h in result.hits],
+                                      emergency=notice is not None) if reason is None else ()
     try:
         disclaimer = safety.select_disclaimer(index, [p.document_id for p in passages], cautions)
     except LookupError:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
-from assistant.lexical import tokenize
+from assistant.lexical import token_set, tokenize
 from assistant.types import Conflict, Passage
 
 _FIGURE = re.compile(r"(\d+(?:[.,]\d+)?(?:\s*[-–]\s*\d+(?:[.,]\d+)?)?)\s*(?:mg\s+)?(?:of\s+)?([a-z]{3,})(?:\s+([a-z]{3,}))?",
@@ -24,6 +25,7 @@ def figures(text: str) -> dict[str, str]:
     return {k: v[0] for k, v in _figures(text).items()}
 
 
+@lru_cache(maxsize=4096)  # a pure function of a quoted span; callers only read the result
 def _figures(text: str) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for m in _FIGURE.finditer(text):
@@ -38,15 +40,20 @@ def _figures(text: str) -> dict[str, tuple[str, str]]:
 
 
 def strength(p: Passage) -> int | None:
-    probe = f"{p.evidence or ''} {p.text}"
+    return _strength(p.evidence or "", p.text)
+
+
+@lru_cache(maxsize=4096)
+def _strength(evidence: str, text: str) -> int | None:
+    probe = f"{evidence} {text}"
     for level, pattern in _STRENGTH:
         if pattern.search(probe):
             return level
     return None
 
 
-def _topic_overlap(a: Passage, b: Passage) -> set[str]:
-    return set(tokenize(a.text)) & set(tokenize(b.text))
+def _topic_overlap(a: Passage, b: Passage) -> frozenset[str]:
+    return token_set(a.text) & token_set(b.text)
 
 
 def disagree(a: Passage, b: Passage) -> str | None:
@@ -67,6 +74,7 @@ def disagree(a: Passage, b: Passage) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _timing(text: str) -> str | None:
     m = re.search(r"(\d+\s*[-–]?\s*\d*\s*(hours?|minutes?))\s+before\s+(bed|bedtime|sleep)", text, re.I)
     return re.sub(r"\s+", " ", m.group(1)).replace("–", "-") if m else None

@@ -53,12 +53,28 @@ class SentenceTransformerEmbedder:
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dimension = int(getter() or MODEL_DIMENSION)
 
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text as the model sees it (special tokens included, truncated like ``encode``)."""
+        encoded = self._model.tokenizer(list(texts), truncation=True, max_length=self._model.max_seq_length)
+        return [len(ids) for ids in encoded["input_ids"]]
+
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self._model.encode(
             list(texts), batch_size=max(1, len(texts)), normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def batching_lengths(embedder: Embedder, texts: Sequence[str]) -> list[int]:
+    """How long each text is for the model, to put texts of similar length in one batch (less padding).
+
+    Tokens when the embedder can count them (``token_counts``: both real embedders can), else characters.
+    Characters are a poor proxy: on SciFact abstracts, batches of 32 sorted by characters padded to 64k
+    tokens, sorted by tokens to 46k (43.5k real tokens), and embedding ran ≈ 1.4× faster.
+    """
+    count = getattr(embedder, "token_counts", None)
+    return list(count(texts)) if callable(count) else [len(t) for t in texts]
 
 
 def embed_all(

@@ -164,6 +164,8 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(MAX_LENGTH)
         self._tokenizer.no_padding()
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of the batch
+        self._counter = Tokenizer.from_str(self._tokenizer.to_str())  # the same, without padding
+        self._counter.no_padding()
 
         def session(n: int) -> ort.InferenceSession:
             options = ort.SessionOptions()
@@ -182,6 +184,10 @@ class OnnxEmbedder:
         self._running = 0
         self._lock = threading.Lock()
         self._inputs = [i.name for i in self._session.get_inputs()]
+
+    def token_counts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens per text as the model sees it (special tokens included, truncated at ``MAX_LENGTH``)."""
+        return [len(e.ids) for e in self._counter.encode_batch(list(texts))]
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -20,7 +20,7 @@ import numpy as np
 from assistant import ingest
 from assistant.chunking import SentenceRecord, chunk_units, sentence_records
 from assistant.config import CHUNKER_VERSION, Settings
-from assistant.embed import MODEL_DIMENSION, MODEL_ID, Embedder, embed_all
+from assistant.embed import MODEL_DIMENSION, MODEL_ID, Embedder, batching_lengths, embed_all
 from assistant.lexical import BM25Index, tokenize
 from assistant.structure import parse_document
 from assistant.types import Chunk, Document, Reference
@@ -46,7 +46,10 @@ class LoadedIndex:
     sentence_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     # chunk id → (its first sentence's place, the sentences of the paragraph it was cut from), filled on first use
-    paragraphs: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = field(default_factory=dict)
+    paragraphs: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = field(default_factory=dict, repr=False,
+                                                                           compare=False)
+    # What the answering modules work out from this index alone (never from a question), on first use.
+    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def build_id(self) -> str:
@@ -201,9 +204,10 @@ def build_index(
                                        f"the requested {model_id} ({dimension} dims)")
             total = len(searchable) + len(sentences)
             callback = progress(total, total - len(todo) - len(s_todo)) if progress else None
-            # Texts of similar length share a batch: less padding, the same vectors.
+            # Texts of similar length (in tokens) share a batch: less padding, the same vectors.
             jobs = [(chunks[i].content_hash, chunks[i].embedding_text()) for i in todo] + s_todo
-            jobs.sort(key=lambda job: len(job[1]))
+            lengths = batching_lengths(embedder, [t for _, t in jobs])
+            jobs = [jobs[k] for k in sorted(range(len(jobs)), key=lengths.__getitem__)]
             new = embed_all(embedder, [t for _, t in jobs], settings.embed_batch_size, callback)
             fresh = {h: new[k] for k, (h, _) in enumerate(jobs)}
         for row, pos in enumerate(searchable):

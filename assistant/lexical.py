@@ -49,6 +49,12 @@ def _tokenize(text: str, stem: bool, stopwords: bool) -> tuple[str, ...]:
     return tuple(_stemmer().stemWords(toks) if stem else toks)
 
 
+@lru_cache(maxsize=65_536)
+def token_set(text: str, stem: bool = True) -> frozenset[str]:
+    """``set(tokenize(text, stem))``, cached like ``tokenize`` (same members, same iteration order)."""
+    return frozenset(_tokenize(text, stem, True))
+
+
 class BM25Index:
     """Term × document weight matrix; a query's score is the sum of its terms' rows."""
 
@@ -60,6 +66,8 @@ class BM25Index:
         self.n_docs = n_docs
         self.k1 = k1
         self.b = b
+        self.weights.sum_duplicates()  # one entry per (term, chunk): ``scores`` adds rows slice by slice
+        self._idf: dict[str, float] = {}  # term → idf, filled on first use
 
     @classmethod
     def build(cls, token_lists: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> BM25Index:
@@ -84,16 +92,26 @@ class BM25Index:
         return cls(vocab, weights, df, n, k1, b)
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        ids = [self.vocab[t] for t in query_tokens if t in self.vocab]
-        if not ids:
-            return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self.weights[ids].sum(axis=0)).ravel().astype(np.float32)
+        """Per chunk, the sum of the query terms' weights (a repeated term counts again), in float32
+        and in query order: the same sums as ``weights[ids].sum(axis=0)``, without scipy's overhead."""
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        indptr, indices, data = self.weights.indptr, self.weights.indices, self.weights.data
+        for t in query_tokens:
+            i = self.vocab.get(t)
+            if i is not None:
+                lo, hi = indptr[i], indptr[i + 1]
+                out[indices[lo:hi]] += data[lo:hi]
+        return out
 
     def idf(self, term: str) -> float:
+        cached = self._idf.get(term)
+        if cached is not None:
+            return cached
         i = self.vocab.get(term)
         if i is None:
             return 0.0
-        return float(np.log(1.0 + (self.n_docs - self.df[i] + 0.5) / (self.df[i] + 0.5)))
+        value = self._idf[term] = float(np.log(1.0 + (self.n_docs - self.df[i] + 0.5) / (self.df[i] + 0.5)))
+        return value
 
     def save(self, folder: Path) -> None:
         sparse.save_npz(folder / "lexical.npz", self.weights)

@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 
 from assistant.index import LoadedIndex
-from assistant.lexical import BM25Index, tokenize
-from assistant.types import Chunk, Passage, Span
+from assistant.lexical import BM25Index, token_set
+from assistant.types import Chunk, Passage, Reference, Span
 
 MIN_STANDALONE = 140
 
@@ -16,12 +16,9 @@ def sentence_scores(sentences: Sequence[tuple[int, int]], text: str, query_token
                     lexical: BM25Index) -> list[float]:
     """IDF-weighted share of the query's terms each sentence contains."""
     q = set(query_tokens)
-    total = sum(lexical.idf(t) for t in q) or 1.0
-    out = []
-    for s, e in sentences:
-        toks = set(tokenize(text[s:e]))
-        out.append(sum(lexical.idf(t) for t in q & toks) / total)
-    return out
+    idf = {t: lexical.idf(t) for t in q}
+    total = sum(idf[t] for t in q) or 1.0
+    return [sum(idf[t] for t in q & token_set(text[s:e])) / total for s, e in sentences]
 
 
 def _window(sents: Sequence[tuple[int, int]], scores: list[float], best: int, lo: int, hi: int,
@@ -109,8 +106,10 @@ def make_passage(chunk: Chunk, index: LoadedIndex, score: float, query_tokens: S
         start, end = sents[lo][0], sents[hi][1]
         hl = sents[best]
     body = text[start:end]
-    markers = {m for m in chunk.markers if _marker_in(body, m)} or set(chunk.markers)
-    refs = tuple(r for r in doc.references if r.number in markers)
+    refs: tuple[Reference, ...] = ()
+    if chunk.markers:
+        markers = {m for m in chunk.markers if _marker_in(body, m)} or set(chunk.markers)
+        refs = tuple(r for r in doc.references if r.number in markers)
     return Passage(
         text=body, document_id=doc.id, document_title=doc.title, section=chunk.section or doc.title,
         start=start, end=end, score=round(float(score), 4), kind=chunk.kind, highlight=Span(*hl),

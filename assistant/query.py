@@ -195,6 +195,16 @@ def english_words() -> frozenset[str]:
         return frozenset()
 
 
+@lru_cache(maxsize=1024)
+def _whole_words(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(phrase)}\b")
+
+
+def mentions(text: str, phrase: str) -> bool:
+    """``phrase`` as whole words in ``text``; a substring test rules most lexicon phrases out before the regex."""
+    return phrase in text and _whole_words(phrase).search(text) is not None
+
+
 def light_stem(word: str) -> str:
     """Plural folding only: 'adults' → 'adult', but 'glycine' and 'glycinate' stay apart."""
     if word.endswith("ies") and len(word) > 4:
@@ -206,8 +216,10 @@ def light_stem(word: str) -> str:
     return word
 
 
-def light_terms(text: str) -> set[str]:
-    return {light_stem(w) for w in words(text)}
+@lru_cache(maxsize=16_384)
+def light_terms(text: str) -> frozenset[str]:
+    """Cached: answering reads the same source chunks for many questions."""
+    return frozenset({light_stem(w) for w in words(text)})
 
 
 GENERIC_FOR_DOSE = frozenset(
@@ -242,6 +254,8 @@ class QueryAnalyzer:
         self._vocab_by_shape: dict[tuple[str, int], list[str]] = {}
         for w in sorted(w for w in known if len(w) >= 3 and not w.isdigit()):
             self._vocab_by_shape.setdefault((w[0], len(w)), []).append(w)
+        # A pure function of the word for this index; misspellings recur ("magnesuim").
+        self._corrections = lru_cache(maxsize=8192)(self._correct)
 
     def idf(self, term: str) -> float:
         return math.log(self.n_texts / self.df[term]) if self.df.get(term) else 0.0
@@ -256,6 +270,9 @@ class QueryAnalyzer:
 
     def correct(self, word: str) -> str | None:
         """The corpus word a misspelling most likely meant, or None."""
+        return self._corrections(word)
+
+    def _correct(self, word: str) -> str | None:
         if len(word) < 4 or not word.isalpha() or word in self._known or word in STOPWORDS:
             return None
         if word in self._english or word.rstrip("s") in self._english:
@@ -279,7 +296,7 @@ class QueryAnalyzer:
         foreign = len(set(words(folded)) & _FOREIGN_MARKERS) >= 2
         if foreign:
             for k, v in FOREIGN_TERMS.items():
-                if re.search(rf"\b{re.escape(k)}", folded):
+                if k in folded and re.search(rf"\b{re.escape(k)}", folded):
                     expansion += v.split()
         ages = [int(a or b) for a, b in _AGE.findall(folded) if (a or b)]
         no_ages = _AGE.sub(" ", folded)
@@ -296,7 +313,7 @@ class QueryAnalyzer:
         scan = f"{scan} | {scan.replace('-', ' ')}" if "-" in scan else scan  # "blood-test" is a "blood test"
         expansion_of: dict[str, list[str]] = {}
         for phrase, added in LAY_TERMS.items():
-            if re.search(rf"\b{re.escape(phrase)}\b", scan):
+            if mentions(scan, phrase):
                 expansion += added.split()
                 for w in phrase.split():
                     expansion_of.setdefault(w, []).extend(added.split())
@@ -306,7 +323,7 @@ class QueryAnalyzer:
             stem = long_form.removesuffix("s")
             if stem in scan and re.search(rf"\b{re.escape(stem)}s?\b", scan):
                 expansion.append(abbr)
-        drugs = [d for d in DRUG_CLASSES if re.search(rf"\b{re.escape(d)}\b", corrected)]
+        drugs = [d for d in DRUG_CLASSES if mentions(corrected, d)]
         for d in drugs:
             expansion += DRUG_CLASSES[d].split()
             expansion_of.setdefault(d, []).extend(DRUG_CLASSES[d].split())

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.index import LoadedIndex
-from assistant.lexical import tokenize
+from assistant.lexical import BM25Index, token_set, tokenize
 from assistant.passages import make_passage
 from assistant.query import Query
 from assistant.types import Chunk, Notice, Passage
@@ -86,30 +86,63 @@ def topics_of(query: Query, passages: Sequence[Passage]) -> list[str]:
     return found
 
 
-def _best(index: LoadedIndex, pool: list[Chunk], text: str) -> list[tuple[float, Chunk]]:
+def _best(lexical: BM25Index, pool: list[Chunk], text: str) -> list[tuple[float, Chunk]]:
     q = set(tokenize(text))
-    total = sum(index.lexical.idf(t) for t in q) or 1.0
+    total = sum(lexical.idf(t) for t in q) or 1.0
     scored = []
     for c in pool:
-        toks = set(tokenize(c.text))
-        scored.append((sum(index.lexical.idf(t) for t in q & toks) / total, c))
+        toks = token_set(c.text)
+        scored.append((sum(lexical.idf(t) for t in q & toks) / total, c))
     scored.sort(key=lambda x: -x[0])
     return scored
 
 
+class _Pools:
+    """The chunks cautions and disclaimers are quoted from, and the best of them for each fixed probe:
+    a question never changes them, so they are worked out once per index."""
+
+    def __init__(self, index: LoadedIndex) -> None:
+        self.lexical = index.lexical
+        self.safety = [c for c in index.chunks if c.kind == "safety"]
+        self.general = [c for c in index.chunks if c.kind in ("safety", "disclaimer")]
+        self.disclaimers = [c for c in index.chunks if c.kind == "disclaimer"]
+        self.medical = {c.id: bool(re.search(r"medical|health", c.text, re.I)) for c in self.disclaimers}
+        self._best: dict[tuple[str, str], tuple[float, Chunk] | None] = {}
+
+    @classmethod
+    def of(cls, index: LoadedIndex) -> _Pools:
+        pools = index.derived.get("safety_pools")
+        if not isinstance(pools, cls):
+            pools = index.derived["safety_pools"] = cls(index)
+        return pools
+
+    def best(self, pool: str, probe: str) -> list[tuple[float, Chunk]]:
+        """``_best(index, <pool>, probe)[:1]`` for a fixed probe (one of this module's constants)."""
+        key = (pool, probe)
+        if key not in self._best:
+            ranked = _best(self.lexical, self.general if pool == "general" else self.safety, probe)
+            self._best[key] = ranked[0] if ranked else None
+        top = self._best[key]
+        return [top] if top is not None else []
+
+
 def select_cautions(query: Query, passages: Sequence[Passage], index: LoadedIndex, hit_chunks: Sequence[Chunk],
-                    max_items: int = 5, max_chars: int = 420) -> tuple[Passage, ...]:
-    """Cautions that bear on the question: topic cautions, named-drug rows, and a general caution."""
+                    max_items: int = 5, max_chars: int = 420, emergency: bool | None = None) -> tuple[Passage, ...]:
+    """Cautions that bear on the question: topic cautions, named-drug rows, and a general caution.
+    ``emergency``: whether ``emergency_notice`` found one for the question, if the caller already knows."""
     shown = {(p.document_id, p.start, p.end) for p in passages}
-    safety_pool = [c for c in index.chunks if c.kind == "safety"]
+    pools = _Pools.of(index)
+    safety_pool = pools.safety
     picked: list[tuple[Chunk, str]] = []
 
     def add(chunk: Chunk, probe: str) -> None:
         if all(chunk.id != c.id for c, _ in picked) and len(picked) < max_items:
             picked.append((chunk, probe))
 
-    if emergency_notice(query.text or query.original) is not None:
-        for _score, c in _best(index, safety_pool, TOPICS["toxicity"][1][0])[:1]:
+    if emergency is None:
+        emergency = emergency_notice(query.text or query.original) is not None
+    if emergency:
+        for _score, c in pools.best("safety", TOPICS["toxicity"][1][0]):
             add(c, TOPICS["toxicity"][1][0])
     # A named medicine: its interaction row(s).
     for drug in query.drugs:
@@ -123,12 +156,11 @@ def select_cautions(query: Query, passages: Sequence[Passage], index: LoadedInde
             break
     for topic in topics_of(query, passages):
         for probe in TOPICS[topic][1]:
-            for score, c in _best(index, safety_pool, probe)[:1]:
+            for score, c in pools.best("safety", probe):
                 if score >= 0.3:
                     add(c, probe)
     if PERSONAL.search(query.original) or query.interaction:
-        pool = [c for c in index.chunks if c.kind in ("safety", "disclaimer")]
-        for score, c in _best(index, pool, GENERAL_CAUTION)[:1]:
+        for score, c in pools.best("general", GENERAL_CAUTION):
             if score >= 0.3:
                 add(c, GENERAL_CAUTION)
     out = []
@@ -146,12 +178,12 @@ def select_disclaimer(index: LoadedIndex, preferred_docs: Sequence[str],
     """A disclaimer quoted from the sources: the cited document's own if it has one, and not a
     span already quoted as a caution."""
     used = {(p.document_id, p.start) for p in avoid}
-    pool = [c for c in index.chunks if c.kind == "disclaimer"]
-    pool = [c for c in pool if not any(d == c.doc_id and c.start <= s < c.end for d, s in used)] or pool
+    pools = _Pools.of(index)
+    pool = pools.disclaimers
+    pool = [c for c in pool if not any(d == c.doc_id and c.start <= s < c.end for d, s in used)] or list(pool)
     if not pool:
         raise LookupError("no disclaimer in the indexed sources")
     rank = {d: i for i, d in enumerate(preferred_docs)}
     # Prefer medical-advice disclaimers over generic ones, then the cited document's.
-    pool.sort(key=lambda c: (rank.get(c.doc_id, len(rank)), not re.search(r"medical|health", c.text, re.I),
-                             c.start))
+    pool.sort(key=lambda c: (rank.get(c.doc_id, len(rank)), not pools.medical[c.id], c.start))
     return make_passage(pool[0], index, 0.0, tokenize("medical advice consult healthcare"), 10_000)

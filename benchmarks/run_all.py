@@ -61,8 +61,9 @@ def summary_section() -> str:
                              common.goal(errors == 0 and lv["vs_in_process"] >= 0.8)])
     rb = common.read_json("rebuild")
     if rb:
-        rows.append(["`build_index` texts/s ≥ 0.9 × raw `model.encode` (same texts)", f"{rb['throughput']['ratio']:.2f}×",
-                     common.goal(rb["throughput"]["ratio"] >= 0.9)])
+        for name, t in (rb.get("throughput_by_embedder") or {"torch": rb["throughput"]}).items():
+            rows.append([f"`build_index` texts/s ≥ 0.9 × the raw embedder on the same texts ({name})",
+                         f"{t['ratio']:.2f}×", common.goal(t["ratio"] >= 0.9)])
         rows.append(["rebuild with nothing changed takes seconds (CLI, SciFact subset)",
                      f"{rb['cli_unchanged_s']['scifact']:.1f} s", common.goal(rb["cli_unchanged_s"]["scifact"] < 10)])
     sc = common.read_json("scale")
