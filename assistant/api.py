@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import anyio
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 
 from assistant.config import Settings
 from assistant.engine import Assistant
@@ -68,13 +68,17 @@ _ERRORS: dict[int | str, dict] = {
 
 @router.post("/api/ask", response_model=AnswerOut, tags=["questions"], responses=_ERRORS,
              summary="Answer a question with quoted passages")
-async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> AnswerOut:
+async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Response:
     """Select passages from the sources that answer ``question``, with cautions and a quoted disclaimer.
 
     Every passage's ``text`` is exactly ``GET /api/documents/{document_id}``'s ``text[start:end]``.
     Answered in a worker thread, a few questions at once (``ASSISTANT_ASK_CONCURRENCY``); more wait their turn.
     """
-    return await run_limited(request, lambda: answer_out(assistant.ask(body.question, body.top_k)))
+    def work() -> bytes:
+        # Built as the typed AnswerOut and serialised in the worker thread, once (not re-validated on the loop).
+        return answer_out(assistant.ask(body.question, body.top_k)).model_dump_json(by_alias=True).encode()
+
+    return Response(await run_limited(request, work), media_type="application/json")
 
 
 @router.get("/api/documents", response_model=list[DocumentSummaryOut], tags=["documents"],
