@@ -45,9 +45,6 @@ class LoadedIndex:
     sentence_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sentence → vector row
     sentence_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    # chunk id → (its first sentence's place, the sentences of the paragraph it was cut from), filled on first use
-    paragraphs: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = field(default_factory=dict, repr=False,
-                                                                           compare=False)
     # What the answering modules work out from this index alone (never from a question), on first use.
     derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 

@@ -49,9 +49,11 @@ Paragraph = tuple[int, tuple[tuple[int, int], ...]]
 def paragraph_of(chunk: Chunk, index: LoadedIndex) -> Paragraph:
     """(where ``chunk``'s first sentence is, every sentence) of the paragraph ``chunk`` was cut from:
     a passage may reach across the cut, never out of the paragraph."""
-    if not index.paragraphs:
-        index.paragraphs.update(_paragraphs(index))
-    return index.paragraphs.get(chunk.id) or (0, chunk.sentences)
+    paragraphs = index.derived.get("paragraphs")
+    if not isinstance(paragraphs, dict):
+        paragraphs = index.derived["paragraphs"] = _paragraphs(index)
+    found: Paragraph | None = paragraphs.get(chunk.id)
+    return found or (0, chunk.sentences)
 
 
 def _paragraphs(index: LoadedIndex) -> dict[str, Paragraph]:
@@ -59,7 +61,7 @@ def _paragraphs(index: LoadedIndex) -> dict[str, Paragraph]:
     for c in index.chunks:
         if c.block == "paragraph" and c.sentences:
             by_doc.setdefault(c.doc_id, []).append(c)
-    out: dict[str, Paragraph] = {"": (0, ())}  # never empty once computed
+    out: dict[str, Paragraph] = {}
     for doc_id, chunks in by_doc.items():
         text = index.documents[doc_id].text
         chunks.sort(key=lambda c: c.start)
