@@ -153,9 +153,7 @@ def plot(r: dict) -> None:
     ax2.set_ylabel("ms")
     ax2.set_yscale("log")
     ax2.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(common.plot_path("http"), dpi=110)
-    plt.close(fig)
+    common.save_plot(fig, "http")
 
 
 if __name__ == "__main__":

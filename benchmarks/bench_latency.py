@@ -253,9 +253,7 @@ def plot(r: dict, keys: list[str]) -> None:
                  yerr=[[0] * len(emb), [emb[n]["p99"] - emb[n]["p50"] for n in emb]], fmt="none", c="k", capsize=4)
     ax2.set_title("query embedding alone (p50, bar to p99)")
     ax2.set_ylabel("ms")
-    fig.tight_layout()
-    fig.savefig(common.plot_path("latency"), dpi=110)
-    plt.close(fig)
+    common.save_plot(fig, "latency")
 
 
 if __name__ == "__main__":

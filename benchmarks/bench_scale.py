@@ -221,9 +221,7 @@ def plot(r: dict) -> None:
     ax2.set_xlabel("vectors")
     ax2.set_ylabel("query p50 (ms)")
     ax2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(common.plot_path("scale"), dpi=110)
-    plt.close(fig)
+    common.save_plot(fig, "scale")
 
 
 if __name__ == "__main__":

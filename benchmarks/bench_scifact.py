@@ -327,9 +327,7 @@ def plot(r: dict) -> None:
     axes[0].set_yticks(range(len(names)), names, fontsize=8)
     axes[0].invert_yaxis()
     fig.suptitle("SciFact test (dashed: published BM25 0.679, MiniLM-L6 dense 0.645)")
-    fig.tight_layout()
-    fig.savefig(common.plot_path("scifact"), dpi=110)
-    plt.close(fig)
+    common.save_plot(fig, "scifact")
 
 
 if __name__ == "__main__":

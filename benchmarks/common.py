@@ -284,6 +284,13 @@ def plot_path(name: str) -> Path:
     return PLOTS_DIR / f"{name}.png"
 
 
+def save_plot(fig, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Lay out ``fig``, write it to ``benchmarks/plots/<name>.png`` and free it."""
+    fig.tight_layout()
+    fig.savefig(plot_path(name), dpi=110)
+    pyplot().close(fig)
+
+
 def pyplot():  # type: ignore[no-untyped-def]
     """matplotlib's pyplot on the file-only backend."""
     import matplotlib
