@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-import anyio
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 
+from assistant.askpool import AskPool
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.schemas import (
@@ -40,23 +41,28 @@ AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 T = TypeVar("T")
 
 
-def ask_limiter(app: FastAPI) -> anyio.CapacityLimiter:
-    """The app's cap on questions answered at once (``Settings.ask_concurrency``), made on first use."""
-    limiter = getattr(app.state, "ask_limiter", None)
-    if limiter is None:
+def ask_pool(app: FastAPI) -> AskPool:
+    """The app's ``ask`` threads, ``Settings.ask_concurrency`` of them (made by the lifespan, or on first use)."""
+    pool = getattr(app.state, "ask_pool", None)
+    if pool is None:
         settings = getattr(app.state, "settings", None)
-        limit = settings.ask_concurrency if isinstance(settings, Settings) else Settings().ask_concurrency
-        limiter = app.state.ask_limiter = anyio.CapacityLimiter(max(1, limit))
-    return limiter
+        pool = app.state.ask_pool = make_ask_pool(settings if isinstance(settings, Settings) else Settings())
+    return pool
+
+
+def make_ask_pool(settings: Settings) -> AskPool:
+    return AskPool(max(1, settings.ask_concurrency), "ask")
 
 
 async def run_limited(request: Request, work: Callable[[], T]) -> T:
-    """Run CPU-bound ``work`` (an ``ask``) in a worker thread, at most ``ask_concurrency`` at a time.
+    """Run CPU-bound ``work`` (an ``ask``) on one of ``ask_concurrency`` threads; more wait in the pool's queue.
 
-    Requests beyond the cap wait here, in the event loop, for a free slot: never an error, and no
-    more threads than cores competing for the CPU (32 ``ask`` calls at once on 2 cores thrash).
+    Never an error while waiting, and no more threads than cores competing for the CPU (32 ``ask`` calls
+    at once on 2 cores thrash). See ``askpool`` for why this pool and not a capacity limiter in front of
+    anyio's threads or a ``ThreadPoolExecutor``.
     """
-    return await anyio.to_thread.run_sync(work, limiter=ask_limiter(request.app))
+    return await asyncio.wrap_future(ask_pool(request.app).submit(work))
+
 
 router = APIRouter()
 

@@ -12,7 +12,6 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -242,7 +241,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.ask_limiter = anyio.CapacityLimiter(max(1, settings.ask_concurrency))  # on this event loop
+        app.state.ask_pool = api.make_ask_pool(settings)
         if app.state.assistant is None:
             try:
                 app.state.assistant = await run_in_threadpool(Assistant.load, settings)
@@ -261,6 +260,8 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            app.state.ask_pool.shutdown()
+            app.state.ask_pool = None
 
     app = FastAPI(
         title="Magnesium glycinate assistant",
@@ -270,7 +271,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.assistant = assistant
     app.state.settings = settings
     app.state.startup_error = None
-    app.state.ask_limiter = None  # made by the lifespan (or on first use) for the loop that serves
+    app.state.ask_pool = None  # made by the lifespan (or on first use)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unhandled)
