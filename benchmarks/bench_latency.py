@@ -118,7 +118,7 @@ def main() -> None:
     args = common.arg_parser(__doc__.splitlines()[0]).parse_args()
     common.offline_env()
     from assistant.config import Settings
-    from assistant.embed import SentenceTransformerEmbedder
+    from assistant.embed import SentenceTransformerEmbedder, query_threads
     from assistant.embed_onnx import OnnxEmbedder, ensure_model
     from assistant.engine import Assistant
     from assistant.index import build_index, load_index
@@ -137,8 +137,10 @@ def main() -> None:
         ensure_model(True, work / "onnx")
         result["export_seconds"] = {"fp32": t1 - t0, "int8_quantize": time.perf_counter() - t1}
         torch_e = SentenceTransformerEmbedder()
-        embedders: dict[str, Embedder] = {"torch": torch_e, "onnx-fp32": OnnxEmbedder(False, work / "onnx"),
-                     "onnx-int8": OnnxEmbedder(True, work / "onnx")}
+        busy = query_threads(Settings())  # configured as the server's engine makes them (idle threads sleep)
+        embedders: dict[str, Embedder] = {
+            "torch": torch_e, "onnx-fp32": OnnxEmbedder(False, work / "onnx", busy_threads=busy),
+            "onnx-int8": OnnxEmbedder(True, work / "onnx", busy_threads=busy)}
 
         settings: dict[str, Settings] = {}
         for name in ("torch", "onnx-int8"):
