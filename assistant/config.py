@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +49,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     # At most this many questions are answered at once by the server; more wait their turn (never an error).
-    # ``ask`` is CPU-bound: on 2 cores, 32 questions at once only thrash the CPU.
-    ask_concurrency: int = 2
+    # ``ask`` is CPU-bound: on 2 cores, 32 questions at once only thrash the CPU. One more than the cores:
+    # while one question is in Python (holding the GIL) another's embedding can use the core. Over HTTP on
+    # 2 cores, median of 3–4 rounds against the engine alone: 2 → 78–83 % at 8 connections, 3 → 81–90 %.
+    ask_concurrency: int = Field(default_factory=lambda: (os.cpu_count() or 1) + 1, ge=1)
     # Seconds between checks of the index manifest by a running server (0 disables).
     reload_interval: float = 2.0

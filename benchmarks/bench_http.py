@@ -107,11 +107,11 @@ def main() -> None:
     from assistant.embed import make_embedder
     from assistant.index import build_index
 
-    requests, max_seconds, rounds = (100, 20.0, 1) if args.quick else (400, 60.0, 3)
+    requests, max_seconds, rounds = (100, 20.0, 1) if args.quick else (400, 60.0, 5)
     questions = common.dev_questions()
     info = common.machine_info()
     result: dict = {"machine": info, "requests_per_level": requests, "max_seconds_per_level": max_seconds,
-                    "rounds": rounds}
+                    "rounds": rounds, "ask_concurrency": Settings().ask_concurrency}
 
     with common.scratch("http") as work:
         settings = Settings(index_dir=work / "index", reload_interval=0)
@@ -147,8 +147,9 @@ def render(r: dict) -> str:
         common.provenance(r["machine"]), "",
         f"`POST /api/ask` with `top_k` 3, the dev questions in turn; at most {r['requests_per_level']} requests or "
         f"{r['max_seconds_per_level']:.0f} s per level, keep-alive connections from a small asyncio client in "
-        "another process on the same two cores. The server answers at most `ask_concurrency` (2) questions at "
-        "once; the others wait in its queue. One server per embedder (`ASSISTANT_EMBEDDER`), same index. "
+        "another process on the same two cores. The server answers at most `ask_concurrency` "
+        f"({r.get('ask_concurrency', 2)}) questions at once; the others wait in its queue. One server per embedder "
+        "(`ASSISTANT_EMBEDDER`), same index. "
         f"{r.get('rounds', 1)} rounds: each measures the in-process engine alone (`Assistant.ask` from 1, 2 and 4 "
         "threads, the server idle), then the server at each level, and compares each level with that round's "
         "in-process rate, so that the machine's drift (±10 % over minutes on shared cores) cancels. Answers and "

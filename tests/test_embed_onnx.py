@@ -86,6 +86,21 @@ def test_answering_shares_the_cores_among_concurrent_questions(fresh_factory: No
     assert FakeOnnxEmbedder.made[-1]["busy_threads"] == 4, "questions at the same time share the cores"
 
 
+def test_the_server_answers_one_more_question_at_once_than_there_are_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    import assistant.config
+
+    monkeypatch.delenv("ASSISTANT_ASK_CONCURRENCY", raising=False)
+    monkeypatch.setattr(assistant.config.os, "cpu_count", lambda: 2)
+    assert Settings().ask_concurrency == 3
+    monkeypatch.setattr(assistant.config.os, "cpu_count", lambda: None)
+    assert Settings().ask_concurrency == 2
+    monkeypatch.setenv("ASSISTANT_ASK_CONCURRENCY", "1")
+    assert Settings().ask_concurrency == 1
+    monkeypatch.setenv("ASSISTANT_ASK_CONCURRENCY", "0")
+    with pytest.raises(ValueError, match="greater than or equal to 1"):
+        Settings()
+
+
 def test_the_setting_picks_the_embedder(fresh_factory: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(assistant.embed_onnx, "OnnxEmbedder", FakeOnnxEmbedder)
     assert isinstance(make_embedder(Settings(embedder="torch")), FakeTorchEmbedder)
