@@ -176,6 +176,20 @@ LAY_TERMS: dict[str, str] = {
     "first time": "start lower dose titrate",
     "never taken": "start lower dose titrate",
     "beginner": "start lower dose titrate",
+    "first signs": "early symptoms",
+    "early signs": "early symptoms",
+    "warning signs": "symptoms signs",
+    "officially": "clinically defined",
+    "counts as low": "clinically defined hypomagnesemia",
+    "considered low": "clinically defined hypomagnesemia",
+    "going forward": "maintenance ongoing",
+    "from now on": "maintenance ongoing",
+    "after the plan": "maintenance ongoing",
+    "for years": "long-term use",
+    "short term": "long-term use",
+    "short-term": "long-term use",
+    "indefinitely": "long-term use",
+    "forever": "long-term use",
 }
 
 # Health conditions the sources caution about: how a question names one → how a passage does.

@@ -166,3 +166,21 @@ def test_an_unnamed_medicine_only_blocks_a_question_that_pairs_it_with_magnesium
     assert unknown_substance(analyzer.analyze("What dose of valerian helps sleep?"), analyzer) == "valerian"
     mentioned = analyzer.analyze("Magnesium cures type 2 diabetes, so I can stop my metformin, right?")
     assert unknown_substance(mentioned, analyzer) is None
+
+
+def test_a_specialised_word_the_sources_never_use_is_not_answered_when_it_is_the_topic() -> None:
+    """'ADHD' is what 'help my 8 year old with ADHD?' asks about; in 'doxycycline for acne' the topic is the drug."""
+    from assistant.answer import Coverage, unknown_topic
+    from assistant.query import QueryAnalyzer
+
+    analyzer = QueryAnalyzer(["Magnesium glycinate for children 4-8 years: 130 mg.",
+                              "Separate magnesium from doxycycline by 2 hours."])
+
+    def topic(question: str) -> str | None:
+        q = analyzer.analyze(question)
+        unknown = tuple(t for t in dict.fromkeys(q.focus_terms) if not analyzer.df.get(t))
+        return unknown_topic(q, Coverage(0.6, 0.6, 0.5, unknown), analyzer)
+
+    assert topic("Can magnesium glycinate help my 8 year old with ADHD?") == "adhd"
+    assert topic("I take doxycycline for acne. When should I take magnesium?") is None
+    assert topic("Can magnesium help with my moodiness, bloating and cramps before my period?") is None

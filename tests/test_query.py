@@ -174,3 +174,27 @@ def test_everyday_compounds_are_everyday_but_the_sources_own_terms_are_not() -> 
     analyzer = QueryAnalyzer(["Magnesium taurate supports the heart."])
     assert analyzer.is_everyday("workday") and analyzer.is_everyday("bedtime")
     assert not analyzer.is_everyday("taurate") and not analyzer.is_everyday("hypermagnesemia")
+
+
+def test_lexicon_phrases_match_inflected_and_padded_questions(analyzer: QueryAnalyzer) -> None:
+    """'should not take' in the lexicon also meets 'shouldn't be taking' and 'should absolutely never take'."""
+    for question in ("Who absolutely should not be taking magnesium glycinate?",
+                     "Who shouldn't be taking magnesium glycinate?",
+                     "Who should never take magnesium glycinate?"):
+        assert "contraindications" in analyzer.analyze(question).expansion, question
+    assert "contraindications" not in analyzer.analyze("When should I be taking magnesium glycinate?").expansion
+
+
+def test_real_words_the_model_splits_are_not_corrected() -> None:
+    """'overdoing' ('over' + 'doing') and 'acne' (one letter from 'ache') are words, not misspellings."""
+    analyzer = QueryAnalyzer(["Overcoming stress and a headache: magnesium helps.", "Loose stools or diarrhea."])
+    assert analyzer.correct("overdoing") is None
+    assert analyzer.correct("acne") is None
+    assert analyzer.correct("headach") == "headache"
+    assert analyzer.correct("diarhea") == "diarrhea"  # 'dia' + 'rhea' is too short to be a compound
+
+
+def test_pills_are_medicines_only_when_they_are_someone_elses() -> None:
+    analyzer = QueryAnalyzer(CORPUS)
+    assert not analyzer.analyze("Why not buy oxide? It has more magnesium per pill.").interaction
+    assert analyzer.analyze("Can I take it with my heart pills?").interaction
