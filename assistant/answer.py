@@ -101,6 +101,25 @@ def unknown_topic(query: Query, cov: Coverage, analyzer: QueryAnalyzer) -> str |
     return unknown[0]
 
 
+# Things people ask about a supplement that sources like these rarely state: which brand, its price,
+# where to buy it, its half-life. Only refused when the sources never use the word. ("Is it worth the
+# cost?" is a comparison the sources may answer, so "cost" is not among them.)
+_UNSTATED = re.compile(r"\b(?P<w>brands?|prices?|priced|pricing|half-?li(?:fe|ves)|buy)\b", re.I)
+_WHERE_TO_BUY = re.compile(r"\b(where|which (store|shop|site|website)|what (store|shop|site|website))\b.{0,30}\bbuy\b",
+                           re.I)
+
+
+def unstated_ask(query: Query, analyzer: QueryAnalyzer) -> str | None:
+    """A brand, price, place to buy or half-life asked for, in words the sources never use."""
+    for m in _UNSTATED.finditer(query.text):
+        word = m.group("w").lower().replace("-", "")
+        if word == "buy" and not _WHERE_TO_BUY.search(query.text):
+            continue  # "why not just buy oxide?" asks about oxide
+        if not analyzer.counts.get(word) and not analyzer.df.get(light_stem(word)):
+            return word
+    return None
+
+
 def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer,
                 specialised_only: bool = False) -> list[float] | None:
     """For 'how much / what dose' questions: per hit, the share of the question's specific words
@@ -168,7 +187,7 @@ def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer,
         return "not_a_question"
     if not result.hits or cov.top_dense < 0.30:
         return "not_covered"
-    if unknown_substance(query, analyzer) or unknown_topic(query, cov, analyzer):
+    if unknown_substance(query, analyzer) or unknown_topic(query, cov, analyzer) or unstated_ask(query, analyzer):
         return "not_covered"
     # "How many mg with my kidney disease?": the sources' caution for the condition is the answer.
     cautioned = any(re.search(asked, query.text, re.I) for asked, _ in CONDITIONS.values())

@@ -198,3 +198,9 @@ def test_pills_are_medicines_only_when_they_are_someone_elses() -> None:
     analyzer = QueryAnalyzer(CORPUS)
     assert not analyzer.analyze("Why not buy oxide? It has more magnesium per pill.").interaction
     assert analyzer.analyze("Can I take it with my heart pills?").interaction
+
+
+def test_how_to_put_the_answer_is_not_the_topic(analyzer: QueryAnalyzer) -> None:
+    q = analyzer.analyze("What is magnesium glycinate, in plain terms?")
+    assert "plain" not in q.terms and "terms" not in q.terms
+    assert "simple" not in analyzer.analyze("In simple terms, how does magnesium help sleep?").terms
