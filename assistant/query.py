@@ -216,6 +216,8 @@ _BASE_FORMS = (
     (re.compile(r"\b(should|must|can|could|would|will|do|does|did)( not)? (?:(?:absolutely|really|ever|actually|"
                 r"definitely|just|even|probably|honestly|still|also|ever) )+"), r"\1\2 "),
     (re.compile(r"\b(should|must|can|could|would|will|do|does|did) never\b"), r"\1 not"),
+    (re.compile(r"\b(feel|feeling|felt|am|i'm|im|is|are|get|getting) (?:(?:really|very|so|pretty|super|quite|"
+                r"extremely|kinda|kind of|a bit|a little|always|constantly) )+"), r"\1 "),
     (re.compile(r"\b(?:be |been |being )?(?:taking|takes|took|taken)\b"), "take"),
 )
 
