@@ -13,7 +13,7 @@ from assistant import conflicts, safety
 from assistant.config import Settings
 from assistant.index import LoadedIndex
 from assistant.lexical import token_set, tokenize
-from assistant.lexicon import DRUG_CLASSES, DRUG_SUFFIX, MEDICINES, OTHER_SUBSTANCES, PAIRING
+from assistant.lexicon import CONDITIONS, DRUG_CLASSES, DRUG_SUFFIX, MEDICINES, OTHER_SUBSTANCES, PAIRING
 from assistant.passages import make_passage
 from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, light_stem, light_terms
 from assistant.retrieve import Retriever, SearchResult
@@ -84,6 +84,42 @@ def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
     return None
 
 
+def unknown_topic(query: Query, cov: Coverage, analyzer: QueryAnalyzer) -> str | None:
+    """A specialised word the sources never use ('ADHD'), in a question with at most one other
+    topic word: it is what the question is about, and the sources cannot answer it."""
+    focus = set(query.focus_terms)
+    if query.foreign or len(focus) > 2:
+        return None
+
+    def specialised(t: str) -> bool:
+        return not analyzer.is_everyday(t) and not analyzer.is_everyday(light_stem(t))
+
+    unknown = [t for t in cov.unknown_focus if not query.expansion_of.get(t) and specialised(t)]
+    # With a specialised word the sources do use ('doxycycline for acne'), that word is the topic.
+    if not unknown or any(specialised(t) for t in focus - set(cov.unknown_focus)):
+        return None
+    return unknown[0]
+
+
+# Things people ask about a supplement that sources like these rarely state: which brand, its price,
+# where to buy it, its half-life. Only refused when the sources never use the word. ("Is it worth the
+# cost?" is a comparison the sources may answer, so "cost" is not among them.)
+_UNSTATED = re.compile(r"\b(?P<w>brands?|prices?|priced|pricing|half-?li(?:fe|ves)|buy)\b", re.I)
+_WHERE_TO_BUY = re.compile(r"\b(where|which (store|shop|site|website)|what (store|shop|site|website))\b.{0,30}\bbuy\b",
+                           re.I)
+
+
+def unstated_ask(query: Query, analyzer: QueryAnalyzer) -> str | None:
+    """A brand, price, place to buy or half-life asked for, in words the sources never use."""
+    for m in _UNSTATED.finditer(query.text):
+        word = m.group("w").lower().replace("-", "")
+        if word == "buy" and not _WHERE_TO_BUY.search(query.text):
+            continue  # "why not just buy oxide?" asks about oxide
+        if not analyzer.counts.get(word) and not analyzer.df.get(light_stem(word)):
+            return word
+    return None
+
+
 def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer,
                 specialised_only: bool = False) -> list[float] | None:
     """For 'how much / what dose' questions: per hit, the share of the question's specific words
@@ -151,9 +187,11 @@ def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer,
         return "not_a_question"
     if not result.hits or cov.top_dense < 0.30:
         return "not_covered"
-    if unknown_substance(query, analyzer):
+    if unknown_substance(query, analyzer) or unknown_topic(query, cov, analyzer) or unstated_ask(query, analyzer):
         return "not_covered"
-    if dose_support(query, result.hits, analyzer) < 0.6:
+    # "How many mg with my kidney disease?": the sources' caution for the condition is the answer.
+    cautioned = any(re.search(asked, query.text, re.I) for asked, _ in CONDITIONS.values())
+    if not cautioned and dose_support(query, result.hits, analyzer) < 0.6:
         return "dose_not_stated"
     if focus < FOCUS_MIN or (focus < FOCUS_WEAK and cov.focus_coverage < COVERAGE_MIN):
         return "not_covered"

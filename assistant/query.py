@@ -119,7 +119,10 @@ def strip_noise(text: str) -> str:
 
 _FILLER = re.compile(
     r"\b(long story short|to make a long story short|anyway|anyways|by the way|so basically|basically|"
-    r"just wondering|i was wondering|quick question|hi|hello|hey|thanks|thank you)\b[,!.]*", re.I)
+    r"just wondering|i was wondering|quick question|hi|hello|hey|thanks|thank you|"
+    # How to put the answer, not what it is about.
+    r"in (plain|simple|layman'?s|lay|everyday|normal) (terms|english|words|language)|"
+    r"(simply|plainly) put|in a nutshell|like i'?m (five|5|a kid)|eli5)\b[,!.]*", re.I)
 
 
 def _sentences(text: str) -> list[str]:
@@ -200,6 +203,35 @@ def _whole_words(phrase: str) -> re.Pattern[str]:
     return re.compile(rf"\b{re.escape(phrase)}\b")
 
 
+# "My pills" are medicines; "a sleeping pill" is a comparison, and "more magnesium per pill" is about
+# the supplement's own pills: neither is a medication question.
+_MEDICINE_PILLS = r"(?<!sleeping )(?<!per )(?<!each )(?<!a )(?<!one )(?<!magnesium )pills?"
+
+# Lexicon phrases are written in one form ("should not take"); questions inflect and pad them
+# ("shouldn't be taking", "should absolutely never take"). Both sides are matched in a base form too.
+_BASE_FORMS = (
+    (re.compile(r"\b(can)'?t\b"), r"\1 not"),
+    (re.compile(r"\bwon'?t\b"), "will not"),
+    (re.compile(r"\b(should|must|could|would|do|does|did|is|are|was|were|have|has)n'?t\b"), r"\1 not"),
+    (re.compile(r"\b(should|must|can|could|would|will|do|does|did)( not)? (?:(?:absolutely|really|ever|actually|"
+                r"definitely|just|even|probably|honestly|still|also|ever) )+"), r"\1\2 "),
+    (re.compile(r"\b(should|must|can|could|would|will|do|does|did) never\b"), r"\1 not"),
+    (re.compile(r"\b(feel|feeling|felt|am|i'm|im|is|are|get|getting) (?:(?:really|very|so|pretty|super|quite|"
+                r"extremely|kinda|kind of|a bit|a little|always|constantly) )+"), r"\1 "),
+    (re.compile(r"\b(?:be |been |being )?(?:taking|takes|took|taken)\b"), "take"),
+)
+
+
+def base_form(text: str) -> str:
+    """``text`` with contractions spelled out, adverbs after a modal dropped and 'taking' as 'take'."""
+    for pattern, repl in _BASE_FORMS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+_LAY_BASE = {phrase: base_form(phrase) for phrase in LAY_TERMS}
+
+
 def mentions(text: str, phrase: str) -> bool:
     """``phrase`` as whole words in ``text``; a substring test rules most lexicon phrases out before the regex."""
     return phrase in text and _whole_words(phrase).search(text) is not None
@@ -265,8 +297,12 @@ class QueryAnalyzer:
         use, two of its words run together: 'workday'), not a specialised term ('taurate')."""
         if word in self._english or word.rstrip("s") in self._english:
             return True
-        return word not in self.counts and any(word[:i] in self._english and word[i:] in self._english
-                                               for i in range(3, len(word) - 2))
+        return word not in self.counts and self._compound(word)
+
+    def _compound(self, word: str, shortest: int = 3) -> bool:
+        """Two English words of ``shortest`` letters or more run together ('workday', 'overdoing')."""
+        return any(word[:i] in self._english and word[i:] in self._english
+                   for i in range(shortest, len(word) - shortest + 1))
 
     def correct(self, word: str) -> str | None:
         """The corpus word a misspelling most likely meant, or None."""
@@ -275,13 +311,16 @@ class QueryAnalyzer:
     def _correct(self, word: str) -> str | None:
         if len(word) < 4 or not word.isalpha() or word in self._known or word in STOPWORDS:
             return None
-        if word in self._english or word.rstrip("s") in self._english:
-            return None  # a real word the sources just do not use
+        # (Compounds of 4+ letters each: 'dia' + 'rhea' is a misspelt 'diarrhea'.)
+        if word in self._english or word.rstrip("s") in self._english or self._compound(word, 4):
+            return None  # a real word the sources just do not use ('overdoing': 'over' + 'doing')
         limit = 1 if len(word) <= 7 else 2
         # Only words with the same first letter and a length within the allowed distance can match.
         near = [w for n in range(len(word) - limit, len(word) + limit + 1)
                 for w in self._vocab_by_shape.get((word[0], n), [])]
-        matches = [m for m in difflib.get_close_matches(word, near, n=6, cutoff=0.7) if edit_distance(word, m) <= limit]
+        matches = [m for m in difflib.get_close_matches(word, near, n=6, cutoff=0.7) if edit_distance(word, m) <= limit
+                   # In a short word one changed letter is as likely a different word ('acne' → 'ache').
+                   and (len(word) > 4 or len(m) != len(word))]
         if not matches:
             return None
         return min(matches, key=lambda m: (edit_distance(word, m), -self.counts.get(m, 1)))
@@ -312,8 +351,9 @@ class QueryAnalyzer:
         scan = _AGE.sub(" ", corrected)
         scan = f"{scan} | {scan.replace('-', ' ')}" if "-" in scan else scan  # "blood-test" is a "blood test"
         expansion_of: dict[str, list[str]] = {}
+        base = base_form(scan)
         for phrase, added in LAY_TERMS.items():
-            if mentions(scan, phrase):
+            if mentions(scan, phrase) or (base != scan and mentions(base, _LAY_BASE[phrase])):
                 expansion += added.split()
                 for w in phrase.split():
                     expansion_of.setdefault(w, []).extend(added.split())
@@ -327,8 +367,7 @@ class QueryAnalyzer:
         for d in drugs:
             expansion += DRUG_CLASSES[d].split()
             expansion_of.setdefault(d, []).extend(DRUG_CLASSES[d].split())
-        # "my pills" are medicines; "a sleeping pill" is a comparison, not a medication question.
-        if drugs or re.search(r"\b(medication|medicine|prescribed|relaxants?|(?<!sleeping )pills?)\b", scan):
+        if drugs or re.search(rf"\b(medication|medicine|prescribed|relaxants?|{_MEDICINE_PILLS})\b", scan):
             expansion += ["interact", "medications"]
         for age in ages:
             if age <= 3:
@@ -351,7 +390,7 @@ class QueryAnalyzer:
             corrections=corrections,
             drugs=drugs, ages=ages, dose=bool(_DOSE.search(probe)),
             interaction=bool(drugs) or bool(re.search(r"\b(antibiotic|medication|medicine|drug|prescribed|"
-                                                      r"relaxant|statin|(?<!sleeping )pill)s?\b", probe)),
+                                                      rf"relaxant|statin)s?\b|\b{_MEDICINE_PILLS}\b", probe)),
             side_effect=bool(_SIDE_EFFECT.search(probe)), instructions_removed=removed, amounts_mg=amounts,
             foreign=foreign,
         )

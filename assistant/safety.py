@@ -20,7 +20,8 @@ EMERGENCY_TEXT = (
 # Topics a question can touch: the words that reveal them, and one probe per caution to quote
 # (each probe is written in the sources' own words and picks the single best-matching caution).
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "toxicity": (r"\b(overdose|too much|toxic\w*|poison\w*|handful|swallowed|passed out|faint\w*)\b",
+    "toxicity": (r"\b(overdose|too much|toxic\w*|poison\w*|handful|swallowed|passed out|faint\w*|"
+                 r"build(s|ing)? up|buildup|accumulat\w*|dangerous (level|levels|amounts?))\b",
                  ("magnesium toxicity hypermagnesemia life-threatening overdose laxatives antacids renal failure",)),
     "dose": (r"\b(dose|doses|dosage|dosing|how much|how many|mg|milligrams?|grams?|intake|split|upper limit|"
              r"a day|per day|daily|protocol|plan|schedule|regimen|\d{3,4}\s*mg)\b",

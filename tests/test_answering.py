@@ -166,3 +166,47 @@ def test_an_unnamed_medicine_only_blocks_a_question_that_pairs_it_with_magnesium
     assert unknown_substance(analyzer.analyze("What dose of valerian helps sleep?"), analyzer) == "valerian"
     mentioned = analyzer.analyze("Magnesium cures type 2 diabetes, so I can stop my metformin, right?")
     assert unknown_substance(mentioned, analyzer) is None
+
+
+def test_a_specialised_word_the_sources_never_use_is_not_answered_when_it_is_the_topic() -> None:
+    """'ADHD' is what 'help my 8 year old with ADHD?' asks about; in 'doxycycline for acne' the topic is the drug."""
+    from assistant.answer import Coverage, unknown_topic
+    from assistant.query import QueryAnalyzer
+
+    analyzer = QueryAnalyzer(["Magnesium glycinate for children 4-8 years: 130 mg.",
+                              "Separate magnesium from doxycycline by 2 hours."])
+
+    def topic(question: str) -> str | None:
+        q = analyzer.analyze(question)
+        unknown = tuple(t for t in dict.fromkeys(q.focus_terms) if not analyzer.df.get(t))
+        return unknown_topic(q, Coverage(0.6, 0.6, 0.5, unknown), analyzer)
+
+    assert topic("Can magnesium glycinate help my 8 year old with ADHD?") == "adhd"
+    assert topic("I take doxycycline for acne. When should I take magnesium?") is None
+    assert topic("Can magnesium help with my moodiness, bloating and cramps before my period?") is None
+
+
+def test_a_brand_price_place_to_buy_or_half_life_the_sources_never_mention_is_not_answered() -> None:
+    from assistant.answer import unstated_ask
+    from assistant.query import QueryAnalyzer
+
+    analyzer = QueryAnalyzer(["Buffered forms are mixed with cheaper magnesium oxide.", "Take 200 mg before bed."])
+
+    def asked(question: str) -> str | None:
+        return unstated_ask(analyzer.analyze(question), analyzer)
+
+    assert asked("Which brand of magnesium glycinate is the best?") == "brand"
+    assert asked("What's a fair price for a bottle?") == "price"
+    assert asked("What's the half-life of magnesium glycinate?") == "halflife"
+    assert asked("Where can I buy magnesium glycinate?") == "buy"
+    assert asked("Why not just buy magnesium oxide? It's cheaper.") is None
+    assert asked("Is glycinate worth the cost compared to oxide?") is None
+    named = QueryAnalyzer(["Brand X uses buffered glycinate."])
+    assert unstated_ask(named.analyze("Which brand is buffered?"), named) is None, "the sources name brands"
+
+
+def test_a_dose_question_about_a_cautioned_condition_gets_the_caution(fake_assistant: Assistant) -> None:
+    answer = fake_assistant.ask("I have stage 4 kidney disease and my nephrologist is away. "
+                                "How many mg should I take tonight?")
+    assert answer.reason != "dose_not_stated"
+    assert any(re.search(r"kidney|renal", p.text, re.I) for p in (*answer.passages, *answer.safety))

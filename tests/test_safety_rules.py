@@ -63,3 +63,14 @@ def test_agreeing_passages_and_one_document_do_not_disagree() -> None:
     a = _p("Take 300 mg before bed for sleep.", "a")
     assert disagree(a, _p("Take 300 mg before bed for better sleep.", "b")) is None
     assert disagree(a, _p("Over 600 enzymatic reactions need it.", "a")) is None
+
+
+@pytest.mark.parametrize("question", [
+    "I pop antacids all day. Can the magnesium build up to a dangerous level?",
+    "Does magnesium accumulate if I take it every day?",
+])
+def test_build_up_questions_bring_the_toxicity_caution(question: str) -> None:
+    from assistant.query import QueryAnalyzer
+    from assistant.safety import topics_of
+
+    assert "toxicity" in topics_of(QueryAnalyzer(["Magnesium toxicity is rare."]).analyze(question), [])
