@@ -104,7 +104,8 @@ def unknown_topic(query: Query, cov: Coverage, analyzer: QueryAnalyzer) -> str |
 # Things people ask about a supplement that sources like these rarely state: which brand, its price,
 # where to buy it, its half-life. Only refused when the sources never use the word. ("Is it worth the
 # cost?" is a comparison the sources may answer, so "cost" is not among them.)
-_UNSTATED = re.compile(r"\b(?P<w>brands?|prices?|priced|pricing|half-?li(?:fe|ves)|buy)\b", re.I)
+_UNSTATED = re.compile(r"\b((which|what|best|recommend\w*|good|top|favou?rite|trusted|reliable|cheapest)\b[^.?!]{0,25}?"
+                       r"\b(?P<brand>brands?)\b|(?P<w>prices?|priced|pricing|half-?li(?:fe|ves)|buy))\b", re.I)
 _WHERE_TO_BUY = re.compile(r"\b(where|which (store|shop|site|website)|what (store|shop|site|website))\b.{0,30}\bbuy\b",
                            re.I)
 
@@ -112,7 +113,7 @@ _WHERE_TO_BUY = re.compile(r"\b(where|which (store|shop|site|website)|what (stor
 def unstated_ask(query: Query, analyzer: QueryAnalyzer) -> str | None:
     """A brand, price, place to buy or half-life asked for, in words the sources never use."""
     for m in _UNSTATED.finditer(query.text):
-        word = m.group("w").lower().replace("-", "")
+        word = (m.group("brand") or m.group("w")).lower().replace("-", "")
         if word == "buy" and not _WHERE_TO_BUY.search(query.text):
             continue  # "why not just buy oxide?" asks about oxide
         if not analyzer.counts.get(word) and not analyzer.df.get(light_stem(word)):

@@ -217,6 +217,10 @@ LAY_TERMS: dict[str, str] = {
     "build up": "accumulation toxicity hypermagnesemia",
     "builds up": "accumulation toxicity hypermagnesemia",
     "dangerous level": "toxicity hypermagnesemia",
+    "upkeep": "general health maintenance",
+    "mile a minute": "racing thoughts excitability",
+    "shut off": "racing thoughts excitability",
+    "switch off": "racing thoughts excitability",
 }
 
 # Health conditions the sources caution about: how a question names one → how a passage does.

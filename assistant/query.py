@@ -33,6 +33,7 @@ _FOREIGN_MARKERS = frozenset("ein eine der die das und ist pro wie viel fur mit 
                              "con una le les des est pour avec je".split())
 _AGE = re.compile(r"\b(\d{1,2})\s*-?\s*(?:years?|yrs?|yo|y/o|jahr\w*|ans|anos)\s*-?\s*(?:old|alt)?(?!\w)|"
                   r"\b(?:i'?m|i am|aged?)\s+(\d{2})\b", re.I)
+_BABY_AGE = re.compile(r"\b\d{1,2}\s*-?\s*(?:months?|mos?|weeks?|wks?|days?)\s*-?\s*old\b", re.I)
 _DOSE = re.compile(r"\b(how much|how many|dose|doses|dosage|dosing|mg|milligrams?|grams?|intake|amount|"
                    r"split|take a day|per day|a day|daily|upper limit)\b", re.I)
 _INTERACTION = re.compile(r"\b(with|while|on|taking|interact\w*|mix|combine|stack|together|prescribed)\b", re.I)
@@ -348,7 +349,7 @@ class QueryAnalyzer:
         for wrong, right in corrections.items():
             text = re.sub(rf"(?i)\b{re.escape(wrong)}\b", right, text)
         corrected = fold(text)
-        scan = _AGE.sub(" ", corrected)
+        scan = _BABY_AGE.sub(" ", _AGE.sub(" ", corrected))  # a "4 month old" is not an older adult
         scan = f"{scan} | {scan.replace('-', ' ')}" if "-" in scan else scan  # "blood-test" is a "blood test"
         expansion_of: dict[str, list[str]] = {}
         base = base_form(scan)

@@ -67,12 +67,21 @@ _MILD = re.compile(r"\b(very drowsy|extremely drowsy|confus\w*|weak reflexes|ref
                    r"vomiting|dialysis|flushed|very weak|muscle weakness|irregular heart\w*)\b", re.I)
 
 
+# A whole bottle taken is an emergency before any symptom; so is an overdose taken on purpose.
+_MASSIVE = re.compile(r"\b(swallowed|took|taken|ate|eaten|drank|drunk|downed)\b[^.?!]{0,30}?\b(the |a |my )?"
+                      r"(whole|entire|full) (bottle|pack|packet|box|jar|tub|container)\b", re.I)
+_ON_PURPOSE = re.compile(r"\b(on purpose|intentionally|deliberately|to (hurt|harm|kill) myself|"
+                         r"end (it all|my life)|suicid\w*)\b", re.I)
+
+
 def emergency_notice(question: str) -> Notice | None:
     """A fixed seek-care notice when the question describes a possible emergency happening now."""
     severe = bool(_SEVERE.search(question))
     overdose = bool(_OVERDOSE.search(question))
     mild = bool(_MILD.search(question))
     if severe or (overdose and mild) or ("dialysis" in question.lower() and "drows" in question.lower()):
+        return Notice("emergency", EMERGENCY_TEXT)
+    if _MASSIVE.search(question) or (overdose and _ON_PURPOSE.search(question)):
         return Notice("emergency", EMERGENCY_TEXT)
     return None
 

@@ -201,6 +201,7 @@ def test_a_brand_price_place_to_buy_or_half_life_the_sources_never_mention_is_no
     assert asked("Where can I buy magnesium glycinate?") == "buy"
     assert asked("Why not just buy magnesium oxide? It's cheaper.") is None
     assert asked("Is glycinate worth the cost compared to oxide?") is None
+    assert asked("Some glycinate brands say 'buffered' on the bottle. Is that worse?") is None, "asks about buffered"
     named = QueryAnalyzer(["Brand X uses buffered glycinate."])
     assert unstated_ask(named.analyze("Which brand is buffered?"), named) is None, "the sources name brands"
 

@@ -208,3 +208,8 @@ def test_how_to_put_the_answer_is_not_the_topic(analyzer: QueryAnalyzer) -> None
 
 def test_intensifiers_do_not_hide_a_lexicon_phrase(analyzer: QueryAnalyzer) -> None:
     assert "depression" in analyzer.analyze("I've been feeling really low for months. Could magnesium help?").expansion
+
+
+def test_a_babys_age_in_months_is_not_an_older_adult(analyzer: QueryAnalyzer) -> None:
+    q = analyzer.analyze("I'm breastfeeding my 4 month old. How much magnesium should I get?")
+    assert "elderly" not in q.expansion and "lactation" in q.expansion and q.ages == []

@@ -17,6 +17,9 @@ from assistant.types import Passage
     "My grandmother started magnesium last week. Today she can barely lift her arms and is struggling to breathe.",
     "I took 20 magnesium pills and my blood pressure is really low",
     "I drank most of a bottle of milk of magnesia and took my magnesium on top. I'm dizzy, BP cuff says 78/45.",
+    "I swallowed a whole bottle of magnesium glycinate about an hour ago on purpose.",
+    "My son ate the entire bottle of magnesium gummies.",
+    "I took 30 magnesium pills on purpose.",
 ])
 def test_emergencies_get_the_notice(question: str) -> None:
     notice = emergency_notice(question)
@@ -35,6 +38,9 @@ def test_emergencies_get_the_notice(question: str) -> None:
     "Is it 50/50 whether magnesium helps sleep?",
     "My blood pressure is 120/80, does magnesium lower it?",
     "I finished a bottle of magnesium last month, should I buy another?",
+    "I finished the whole bottle over two months, should I keep going?",
+    "Is a whole bottle a month a normal amount?",
+    "I take magnesium on purpose at night, not in the morning.",
 ])
 def test_ordinary_questions_get_no_notice(question: str) -> None:
     assert emergency_notice(question) is None
