@@ -13,7 +13,7 @@ from assistant import conflicts, safety
 from assistant.config import Settings
 from assistant.index import LoadedIndex
 from assistant.lexical import token_set, tokenize
-from assistant.lexicon import CONDITIONS, DRUG_CLASSES, DRUG_SUFFIX, MEDICINES, OTHER_SUBSTANCES, PAIRING
+from assistant.lexicon import DRUG_CLASSES, DRUG_SUFFIX, MEDICINES, OTHER_SUBSTANCES, PAIRING
 from assistant.passages import make_passage
 from assistant.query import GENERIC_FOR_DOSE, Query, QueryAnalyzer, light_stem, light_terms
 from assistant.retrieve import Retriever, SearchResult
@@ -77,7 +77,7 @@ def unknown_substance(query: Query, analyzer: QueryAnalyzer) -> str | None:
     """A supplement or drug the question is about that the sources never mention."""
     paired = re.search(PAIRING, query.text, re.I) is not None
     for t in query.terms:
-        unseen = not analyzer.counts.get(t) and not analyzer.df.get(light_stem(t))
+        unseen = not analyzer.uses(t)
         medicine = t in MEDICINES or (re.search(DRUG_SUFFIX, t) is not None and t not in DRUG_CLASSES)
         if unseen and ((t in OTHER_SUBSTANCES and not medicine) or (medicine and paired)):
             return t
@@ -90,13 +90,9 @@ def unknown_topic(query: Query, cov: Coverage, analyzer: QueryAnalyzer) -> str |
     focus = set(query.focus_terms)
     if query.foreign or len(focus) > 2:
         return None
-
-    def specialised(t: str) -> bool:
-        return not analyzer.is_everyday(t) and not analyzer.is_everyday(light_stem(t))
-
-    unknown = [t for t in cov.unknown_focus if not query.expansion_of.get(t) and specialised(t)]
+    unknown = [t for t in cov.unknown_focus if not query.expansion_of.get(t) and analyzer.is_specialised(t)]
     # With a specialised word the sources do use ('doxycycline for acne'), that word is the topic.
-    if not unknown or any(specialised(t) for t in focus - set(cov.unknown_focus)):
+    if not unknown or any(analyzer.is_specialised(t) for t in focus - set(cov.unknown_focus)):
         return None
     return unknown[0]
 
@@ -116,7 +112,7 @@ def unstated_ask(query: Query, analyzer: QueryAnalyzer) -> str | None:
         word = (m.group("brand") or m.group("w")).lower().replace("-", "")
         if word == "buy" and not _WHERE_TO_BUY.search(query.text):
             continue  # "why not just buy oxide?" asks about oxide
-        if not analyzer.counts.get(word) and not analyzer.df.get(light_stem(word)):
+        if not analyzer.uses(word):
             return word
     return None
 
@@ -134,7 +130,7 @@ def dose_shares(query: Query, hits: list[Hit], analyzer: QueryAnalyzer,
     groups: dict[str, set[str]] = {}
     for t in query.focus_terms:
         stem = light_stem(t)
-        if specialised_only and (analyzer.is_everyday(t) or analyzer.is_everyday(stem)):
+        if specialised_only and not analyzer.is_specialised(t):
             continue
         if stem not in generic:
             groups[stem] = {stem} | {light_stem(w) for w in query.expansion_of.get(t, [])}
@@ -191,8 +187,7 @@ def abstain_reason(cov: Coverage, result: SearchResult, analyzer: QueryAnalyzer,
     if unknown_substance(query, analyzer) or unknown_topic(query, cov, analyzer) or unstated_ask(query, analyzer):
         return "not_covered"
     # "How many mg with my kidney disease?": the sources' caution for the condition is the answer.
-    cautioned = any(re.search(asked, query.text, re.I) for asked, _ in CONDITIONS.values())
-    if not cautioned and dose_support(query, result.hits, analyzer) < 0.6:
+    if not query.conditions and dose_support(query, result.hits, analyzer) < 0.6:
         return "dose_not_stated"
     if focus < FOCUS_MIN or (focus < FOCUS_WEAK and cov.focus_coverage < COVERAGE_MIN):
         return "not_covered"

@@ -36,7 +36,7 @@ class AskPool:
         self._lock = threading.Lock()
         self._pending: deque[_Job] = deque()
         self._idle: list[queue.SimpleQueue[_Job | None]] = []  # a stack: the last to finish is woken first
-        self._threads: list[threading.Thread] = []
+        self._started = 0
         self._closed = False
 
     def submit(self, fn: Callable[[], T]) -> Future[T]:
@@ -48,22 +48,19 @@ class AskPool:
                 raise RuntimeError("the pool is shut down")
             if self._idle:
                 self._idle.pop().put(job)
-            elif len(self._threads) < self.size:
-                thread = threading.Thread(target=self._work, args=(job,), daemon=True,
-                                          name=f"{self._name}-{len(self._threads)}")
-                self._threads.append(thread)
-                thread.start()
+            elif self._started < self.size:
+                threading.Thread(target=self._work, args=(job,), daemon=True,
+                                 name=f"{self._name}-{self._started}").start()
+                self._started += 1
             else:
                 self._pending.append(job)
         return future
 
-    def shutdown(self, cancel_pending: bool = True) -> None:
-        """No new calls; waiting calls are cancelled (or still run); idle threads end, busy ones after their call."""
+    def shutdown(self) -> None:
+        """No new calls; waiting calls are cancelled; idle threads end, busy ones after their call."""
         with self._lock:
             self._closed = True
-            pending = list(self._pending) if cancel_pending else []
-            if cancel_pending:
-                self._pending.clear()
+            pending, self._pending = list(self._pending), deque()
             idle, self._idle = self._idle, []
         for future, _ in pending:
             future.cancel()

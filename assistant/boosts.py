@@ -108,9 +108,8 @@ def exact_boosts(query: Query, facts: Sequence[ChunkFacts], candidates: Iterable
         add((r for r in every if facts[r].table_row and any(p.search(facts[r].folded) for p in named)), DRUG_BOOST)
     if (query.amounts_mg and max(query.amounts_mg) >= LIMIT_CHECK_MG) or _LIMIT_Q.search(query.text):
         add((r for r in every if facts[r].limit), LIMIT_BOOST)
-    asked = {name for name, (pattern, _) in CONDITIONS.items() if re.search(pattern, query.text, re.I)}
-    if asked:
-        add((r for r in every if facts[r].conditions & asked), CONDITION_BOOST)
+    if query.conditions:
+        add((r for r in every if facts[r].conditions & query.conditions), CONDITION_BOOST)
     definition = _DEFINITION_Q.match(query.text)
     if definition:
         subject = re.escape(fold(definition.group("x")).strip())

@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.lexical import STOPWORDS, fold, words
-from assistant.lexicon import DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS, OTHER_SUBSTANCES, learn_acronyms
+from assistant.lexicon import CONDITIONS, DRUG_CLASSES, FOREIGN_TERMS, LAY_TERMS, OTHER_SUBSTANCES, learn_acronyms
+from assistant.phrases import base_form, mentions, mentions_any_form
 
 # Sentences addressed to the system rather than asking about the sources.
 _INSTRUCTION = re.compile(
@@ -68,6 +69,7 @@ class Query:
     instructions_removed: bool = False
     amounts_mg: list[int] = field(default_factory=list)  # amounts the question states ("1,500 mg")
     foreign: bool = False  # written (partly) in another language
+    conditions: frozenset[str] = frozenset()  # the lexicon's CONDITIONS the question names ("kidney")
 
     @property
     def dense_text(self) -> str:
@@ -199,44 +201,9 @@ def english_words() -> frozenset[str]:
         return frozenset()
 
 
-@lru_cache(maxsize=1024)
-def _whole_words(phrase: str) -> re.Pattern[str]:
-    return re.compile(rf"\b{re.escape(phrase)}\b")
-
-
 # "My pills" are medicines; "a sleeping pill" is a comparison, and "more magnesium per pill" is about
 # the supplement's own pills: neither is a medication question.
 _MEDICINE_PILLS = r"(?<!sleeping )(?<!per )(?<!each )(?<!a )(?<!one )(?<!magnesium )pills?"
-
-# Lexicon phrases are written in one form ("should not take"); questions inflect and pad them
-# ("shouldn't be taking", "should absolutely never take"). Both sides are matched in a base form too.
-_BASE_FORMS = (
-    (re.compile(r"\b(can)'?t\b"), r"\1 not"),
-    (re.compile(r"\bwon'?t\b"), "will not"),
-    (re.compile(r"\b(should|must|could|would|do|does|did|is|are|was|were|have|has)n'?t\b"), r"\1 not"),
-    (re.compile(r"\b(should|must|can|could|would|will|do|does|did)( not)? (?:(?:absolutely|really|ever|actually|"
-                r"definitely|just|even|probably|honestly|still|also|ever) )+"), r"\1\2 "),
-    (re.compile(r"\b(should|must|can|could|would|will|do|does|did) never\b"), r"\1 not"),
-    (re.compile(r"\b(feel|feeling|felt|am|i'm|im|is|are|get|getting) (?:(?:really|very|so|pretty|super|quite|"
-                r"extremely|kinda|kind of|a bit|a little|always|constantly) )+"), r"\1 "),
-    (re.compile(r"\b(?:be |been |being )?(?:taking|takes|took|taken)\b"), "take"),
-)
-
-
-def base_form(text: str) -> str:
-    """``text`` with contractions spelled out, adverbs after a modal dropped and 'taking' as 'take'."""
-    for pattern, repl in _BASE_FORMS:
-        text = pattern.sub(repl, text)
-    return text
-
-
-_LAY_BASE = {phrase: base_form(phrase) for phrase in LAY_TERMS}
-
-
-def mentions(text: str, phrase: str) -> bool:
-    """``phrase`` as whole words in ``text``; a substring test rules most lexicon phrases out before the regex."""
-    return phrase in text and _whole_words(phrase).search(text) is not None
-
 
 def light_stem(word: str) -> str:
     """Plural folding only: 'adults' → 'adult', but 'glycine' and 'glycinate' stay apart."""
@@ -300,6 +267,14 @@ class QueryAnalyzer:
             return True
         return word not in self.counts and self._compound(word)
 
+    def uses(self, word: str) -> bool:
+        """The sources use ``word`` (or its plural/singular)."""
+        return bool(self.counts.get(word) or self.df.get(light_stem(word)))
+
+    def is_specialised(self, word: str) -> bool:
+        """Neither ``word`` nor its singular is general English ('creatine', 'adhd'; not 'bottle')."""
+        return not self.is_everyday(word) and not self.is_everyday(light_stem(word))
+
     def _compound(self, word: str, shortest: int = 3) -> bool:
         """Two English words of ``shortest`` letters or more run together ('workday', 'overdoing')."""
         return any(word[:i] in self._english and word[i:] in self._english
@@ -354,7 +329,7 @@ class QueryAnalyzer:
         expansion_of: dict[str, list[str]] = {}
         base = base_form(scan)
         for phrase, added in LAY_TERMS.items():
-            if mentions(scan, phrase) or (base != scan and mentions(base, _LAY_BASE[phrase])):
+            if mentions_any_form(scan, base, phrase):
                 expansion += added.split()
                 for w in phrase.split():
                     expansion_of.setdefault(w, []).extend(added.split())
@@ -394,4 +369,5 @@ class QueryAnalyzer:
                                                       rf"relaxant|statin)s?\b|\b{_MEDICINE_PILLS}\b", probe)),
             side_effect=bool(_SIDE_EFFECT.search(probe)), instructions_removed=removed, amounts_mg=amounts,
             foreign=foreign,
+            conditions=frozenset(name for name, (asked, _) in CONDITIONS.items() if re.search(asked, text, re.I)),
         )

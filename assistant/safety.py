@@ -50,9 +50,10 @@ PERSONAL = re.compile(r"\b(i|i'm|im|me|my|should|worth|start|starting|safe|okay|
 GENERAL_CAUTION = "consult doctor before starting supplement regimen existing health conditions take medications"
 GENERAL_CAUTION_CHARS = 200
 
+_CONTAINER = r"(bottle|pack|packet|box|jar|tub|container)"
 _OVERDOSE = re.compile(
     r"\b(overdos\w*|(took|taken|taking|been taking) (too many|too much|a lot|like \d+|\d+)|taking like \d+|ate (a handful|a bunch|\d+|"
-    r"some|the)|swallowed|got into (my|the|his|her)|handful|\d+\s+(pills|capsules|tablets)|(drank|drunk|took|taken|ate|finished|had) (most of |half |all of |the rest of )?(a |an |the |my |her |his )?(whole |entire |full )?(bottle|pack|packet|box|jar|tub|container)|on top of (it|that|them))\b", re.I)
+    rf"some|the)|swallowed|got into (my|the|his|her)|handful|\d+\s+(pills|capsules|tablets)|(drank|drunk|took|taken|ate|finished|had) (most of |half |all of |the rest of )?(a |an |the |my |her |his )?(whole |entire |full )?{_CONTAINER}|on top of (it|that|them))\b", re.I)
 _SEVERE = re.compile(
     r"\b(passed out|pass(ing)? out|faint\w*|unconscious|unresponsive|won'?t wake|barely (beating|breathing)|"
     r"(very |really )?slow (heart ?beat|heart rate|pulse)|heart (is |feels )?(barely|very slow)|"
@@ -69,7 +70,7 @@ _MILD = re.compile(r"\b(very drowsy|extremely drowsy|confus\w*|weak reflexes|ref
 
 # A whole bottle taken is an emergency before any symptom; so is an overdose taken on purpose.
 _MASSIVE = re.compile(r"\b(swallowed|took|taken|ate|eaten|drank|drunk|downed)\b[^.?!]{0,30}?\b(the |a |my )?"
-                      r"(whole|entire|full) (bottle|pack|packet|box|jar|tub|container)\b", re.I)
+                      rf"(whole|entire|full) {_CONTAINER}\b", re.I)
 _ON_PURPOSE = re.compile(r"\b(on purpose|intentionally|deliberately|to (hurt|harm|kill) myself|"
                          r"end (it all|my life)|suicid\w*)\b", re.I)
 

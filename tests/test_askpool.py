@@ -13,6 +13,18 @@ from assistant.askpool import AskPool
 TIMEOUT = 10
 
 
+def threads_named(prefix: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
+
+
+def threads_left(prefix: str) -> list[threading.Thread]:
+    """The pool's threads still alive once they have had ``TIMEOUT`` seconds to end."""
+    deadline = time.monotonic() + TIMEOUT
+    while threads_named(prefix) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return threads_named(prefix)
+
+
 def test_results_and_exceptions_reach_the_caller() -> None:
     pool = AskPool(2)
     assert pool.submit(lambda: 6 * 7).result(TIMEOUT) == 42
@@ -120,10 +132,7 @@ def test_shutdown_cancels_waiting_calls_lets_the_running_one_finish_and_ends_the
         pool.submit(lambda: "too late")
     release.set()
     assert running.result(TIMEOUT) == "finished"
-    deadline = time.monotonic() + TIMEOUT
-    while any(t.name.startswith("ask-shutdown-") for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not [t for t in threading.enumerate() if t.name.startswith("ask-shutdown-")]
+    assert not threads_left("ask-shutdown-")
 
 
 def test_idle_threads_end_on_shutdown() -> None:
@@ -131,12 +140,9 @@ def test_idle_threads_end_on_shutdown() -> None:
     barrier = threading.Barrier(2)
     for f in [pool.submit(lambda: barrier.wait(TIMEOUT)) for _ in range(2)]:
         f.result(TIMEOUT)
-    assert len([t for t in threading.enumerate() if t.name.startswith("ask-idle-")]) == 2
+    assert len(threads_named("ask-idle-")) == 2
     pool.shutdown()
-    deadline = time.monotonic() + TIMEOUT
-    while any(t.name.startswith("ask-idle-") for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not [t for t in threading.enumerate() if t.name.startswith("ask-idle-")]
+    assert not threads_left("ask-idle-")
 
 
 def test_a_pool_needs_a_thread() -> None:

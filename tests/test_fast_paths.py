@@ -11,7 +11,7 @@ import pytest
 
 from assistant.embed import batching_lengths
 from assistant.lexical import BM25Index, token_set, tokenize
-from assistant.query import mentions
+from assistant.phrases import mentions
 from assistant.retrieve import SentenceGroups
 from tests.fakes import FakeEmbedder
 from tests.helpers_index import PROJECT_DOCUMENTS, copy_corpus, fake_build, fake_load
