@@ -49,7 +49,8 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
         if not quiet:
             click.echo(f"Reading and chunking the documents in {settings.documents_dir} ...", err=True)
         summary = build_index(settings.documents_dir, settings.index_dir, lambda: make_embedder(settings),
-                              settings, progress=embedding_progress(quiet))
+                              settings, progress=embedding_progress(quiet),
+                              step=None if quiet else lambda msg: click.echo(f"Learning: {msg} ...", err=True))
     except CorpusError as exc:
         for skipped in exc.problems:
             click.echo(f"warning: {skipped}", err=True)
@@ -77,7 +78,28 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
     else:
         click.echo("  since last build: " + ("; ".join(changes) if changes else "no document changes"))
     if summary.problems:
-        click.echo(f"  skipped files: {len(summary.problems)}")
+        click.echo(f"  skipped files or bank lines: {len(summary.problems)}")
+    for line in learning_lines(summary.learning):
+        click.echo("  " + line)
+
+
+def _figures(figures: dict) -> str:
+    return ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()
+                     if v is not None and not isinstance(v, dict))
+
+
+def learning_lines(learning: dict) -> list[str]:
+    """What the build learned from the question bank, in a few lines (the manifest has the same)."""
+    q = learning.get("questions", {})
+    if not q.get("train"):
+        return ["learned: nothing (no question bank beside the documents): base model, fixed ranking"]
+    lines = [f"learned from {q['train']} bank questions in {learning.get('seconds', 0):.1f} s "
+             f"({q.get('answerable_train', 0)} answerable, {q.get('emergencies_train', 0)} emergencies)"]
+    if learning.get("oof"):
+        lines.append("  out of fold: " + _figures(learning["oof"]))
+    if learning.get("blind"):
+        lines.append(f"  blind split ({q.get('blind', 0)} questions): " + _figures(learning["blind"]))
+    return lines
 
 
 @main.command("serve", help="""Serve the web chat and the HTTP API (builds the index first if it is missing).

@@ -61,13 +61,15 @@ def format_answer(answer: Answer, examples: list[str], width: int = 100) -> str:
 \b
 Examples:
   assistant ask "How much magnesium glycinate should I take for sleep?"
-  assistant ask --json --top-k 5 "Can I take it with doxycycline?\"""")
+  assistant ask --json --top-k 5 "Can I take it with doxycycline?"
+  assistant ask --explain "Is it safe in pregnancy?"   # why each passage was chosen or the answer refused""")
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the API answer object.")
 @click.option("--top-k", default=3, show_default=True, type=click.IntRange(1, 10), help="Passages at most.")
+@click.option("--explain", is_flag=True, help="Show the trace: why each passage was chosen, or the answer refused.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="ASSISTANT_INDEX_DIR",
               help="Index folder [default: index/].")
-def ask_command(question: str, as_json: bool, top_k: int, index_dir: Path | None) -> None:
+def ask_command(question: str, as_json: bool, top_k: int, explain: bool, index_dir: Path | None) -> None:
     from assistant.schemas import answer_out, clean_question
 
     try:
@@ -77,9 +79,15 @@ def ask_command(question: str, as_json: bool, top_k: int, index_dir: Path | None
     assistant = _load_assistant(index_dir)
     answer = assistant.ask(question, top_k)
     if as_json:
-        click.echo(answer_out(answer).model_dump_json(indent=2))
-    else:
-        click.echo(format_answer(answer, assistant.example_questions()))
+        click.echo(answer_out(answer, explain).model_dump_json(indent=2))
+        return
+    click.echo(format_answer(answer, assistant.example_questions()))
+    if explain:
+        click.echo("\n" + click.style("Why:", bold=True))
+        for t in answer.trace:
+            click.echo(f"  [{t.step}] {t.detail}")
+            for key, value in t.data.items():
+                click.echo(f"      {key}: {json.dumps(value, ensure_ascii=False)}")
 
 
 @click.command("eval", help="""Answer-quality figures for a question set (JSON lines with gold quotes).

@@ -46,6 +46,43 @@ class Settings(BaseSettings):
     default_top_k: int = 3
     max_passage_chars: int = 420
 
+    # Answering.
+    max_cautions: int = 5
+    # An emergency this probable (and above the notice's threshold) is answered only from the toxicity passages.
+    emergency_sure: float = 0.5
+    # Without a learned answerability model (no question bank): refuse below this adapted similarity.
+    min_similarity: float = 0.25
+
+    # Learning in the rebuild (assistant/learn/): from the question bank in ``documents/questions/``.
+    learn: bool = True
+    learn_seed: int = 0
+    learn_folds: int = 5
+    adapter_temperature: float = 0.05
+    adapter_l2: float = 0.01
+    adapter_steps: int = 150
+    adapter_learning_rate: float = 0.003
+    adapter_batch_size: int = 512
+    # Inverse L2 strengths of the classifiers (scikit-learn's C, on standardised inputs).
+    answerable_c: float = 0.1
+    emergency_c: float = 1.0
+    caution_c: float = 1.0
+    # The emergency notice's threshold lets at most this share of the bank's emergencies fall below it (out of
+    # fold). 0 is recall 1.0, which puts the threshold at the single hardest emergency (measured: a Polish one at
+    # p = 0.0002) and raises false alarms from ≈ 1.5 % to 5–18 % of the other questions.
+    emergency_max_miss: float = 0.01
+    # The classifiers also read hashed character 3–5-grams of the question (other languages, misspellings),
+    # scaled against the standardised dense features; 0 dims turns them off.
+    ngram_dims: int = 65_536
+    ngram_scale: float = 10.0
+    # Solver tolerances: the emergency and answerability thresholds sit in the tails, which need a tight fit
+    # (1e-3 there: emergency AUC 0.9990 → 0.9976, twice the false alarms); nine caution topics do not.
+    classifier_tol: float = 1e-4
+    caution_tol: float = 1e-3
+    # Cross-validation folds of the classifiers are fitted in parallel threads.
+    learn_jobs: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 5))
+    # The answerability threshold lets at most this share of answerable bank questions be refused (out of fold).
+    max_false_abstention: float = 0.03
+
     host: str = "127.0.0.1"
     port: int = 8000
     # At most this many questions are answered at once by the server; more wait their turn (never an error).

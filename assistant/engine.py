@@ -6,10 +6,10 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.answer import compose_answer
 from assistant.config import Settings
 from assistant.embed import Embedder, make_embedder, query_threads
 from assistant.index import LoadedIndex, load_index, read_manifest
+from assistant.pipeline import Pipeline
 from assistant.retrieve import Retriever
 from assistant.types import Answer, Document
 
@@ -29,7 +29,7 @@ class Assistant:
         self.settings = settings or Settings()
         self._embedder = embedder
         self._lock = threading.Lock()
-        self._state = (index, Retriever(index, embedder, self.settings))
+        self._state = (index, self._pipeline(index))
 
     @classmethod
     def load(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Assistant:
@@ -37,15 +37,18 @@ class Assistant:
         embedder = embedder or make_embedder(settings, busy_threads=query_threads(settings))
         return cls(load_index(settings.index_dir, embedder.model_id, embedder.dimension), embedder, settings)
 
+    def _pipeline(self, index: LoadedIndex) -> Pipeline:
+        return Pipeline(index, Retriever(index, self._embedder, self.settings), self.settings)
+
     @property
     def index(self) -> LoadedIndex:
         return self._state[0]
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         """Quoted passages, cautions and a disclaimer for ``question``; never generated text."""
-        index, retriever = self._state  # one consistent snapshot for the whole request
+        _, pipeline = self._state  # one consistent snapshot for the whole request
         started = time.perf_counter()
-        answer = compose_answer(question, top_k or self.settings.default_top_k, index, retriever, self.settings)
+        answer = pipeline.run(question, top_k or self.settings.default_top_k)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
 
@@ -70,6 +73,7 @@ class Assistant:
             "chunker_version": m.get("chunker_version"),
             "documents": [{"id": d["id"], "path": d["path"], "sha256": d["sha256"]} for d in m.get("documents", [])],
             "counts": m.get("counts"),
+            "learned": m.get("learned", []),
         }
 
     def reload_if_changed(self, index_dir: Path | None = None) -> bool:
@@ -82,5 +86,5 @@ class Assistant:
             if manifest.get("build_id") == self.index.build_id:
                 return False
             fresh = load_index(index_dir, self._embedder.model_id, self._embedder.dimension)
-            self._state = (fresh, Retriever(fresh, self._embedder, self.settings))
+            self._state = (fresh, self._pipeline(fresh))
         return True

@@ -18,9 +18,12 @@ import faiss
 import numpy as np
 
 from assistant import ingest
-from assistant.chunking import SentenceRecord, chunk_units, sentence_records
+from assistant.bank import bank_fingerprint
+from assistant.chunking import chunk_units, sentence_records
 from assistant.config import CHUNKER_VERSION, Settings
 from assistant.embed import MODEL_DIMENSION, MODEL_ID, Embedder, batching_lengths, embed_all
+from assistant.learn.build import QUESTION_HASHES, QUESTION_VECTORS, Learned, learn, previous_question_vectors
+from assistant.learn.models import LearnedModels
 from assistant.lexical import BM25Index, tokenize
 from assistant.structure import parse_document
 from assistant.types import Chunk, Document, Reference
@@ -45,6 +48,7 @@ class LoadedIndex:
     sentence_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sentence → vector row
     sentence_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    learned: LearnedModels = field(default_factory=LearnedModels)
     # What the answering modules work out from this index alone (never from a question), on first use.
     derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
@@ -71,6 +75,7 @@ class BuildSummary:
     problems: list[str] = field(default_factory=list)
     path: str = ""
     first_build: bool = False
+    learning: dict = field(default_factory=dict)
 
 
 def _settings_fingerprint(settings: Settings) -> dict:
@@ -103,6 +108,8 @@ def staleness(documents_dir: Path, index_dir: Path, settings: Settings, model_id
     built = {d["path"]: d["sha256"] for d in manifest.get("documents", [])} | manifest.get("unparsed", {})
     if built != {d.path: d.sha256 for d in docs}:
         return "documents changed since the last build"
+    if manifest.get("bank", {}) != bank_fingerprint(documents_dir):
+        return "the question bank changed since the last build"
     return None
 
 
@@ -175,6 +182,7 @@ def build_index(
     progress: Callable[[int, int], Callable[[int], None]] | None = None,
     model_id: str = MODEL_ID,
     dimension: int = MODEL_DIMENSION,
+    step: Callable[[str], None] | None = None,
 ) -> BuildSummary:
     """Rebuild the index from ``documents_dir``; the served index changes only when all succeeded.
 
@@ -184,6 +192,17 @@ def build_index(
     started = time.perf_counter()
     # Read and chunk everything before touching the index folder: a fatal input error writes nothing.
     documents, chunks, unit_kinds, problems, unparsed = _ingest(documents_dir, settings)
+    made: list[Embedder] = []
+
+    def get_embedder() -> Embedder:
+        if not made:
+            embedder = embedder_factory()
+            if embedder.dimension != dimension or embedder.model_id != model_id:
+                raise IndexUnavailable(f"embedder {embedder.model_id} ({embedder.dimension} dims) does not match "
+                                       f"the requested {model_id} ({dimension} dims)")
+            made.append(embedder)
+        return made[0]
+
     with _build_lock(index_dir):
         searchable = [i for i, c in enumerate(chunks) if c.searchable]
         cache = _previous_vectors(index_dir, model_id, dimension)
@@ -195,10 +214,7 @@ def build_index(
         s_todo = list({r.hash: r.text for r in sentences if r.hash not in s_cache}.items())
         fresh: dict[str, np.ndarray] = {}
         if todo or s_todo:
-            embedder = embedder_factory()
-            if embedder.dimension != dimension or embedder.model_id != model_id:
-                raise IndexUnavailable(f"embedder {embedder.model_id} ({embedder.dimension} dims) does not match "
-                                       f"the requested {model_id} ({dimension} dims)")
+            embedder = get_embedder()
             total = len(searchable) + len(sentences)
             callback = progress(total, total - len(todo) - len(s_todo)) if progress else None
             # Texts of similar length (in tokens) share a batch: less padding, the same vectors.
@@ -215,6 +231,13 @@ def build_index(
             s_vectors[k] = fresh[rec.hash] if rec.hash in fresh else s_cache[rec.hash]
         vindex, vkind = build_vector_index(vectors, settings.ann_threshold)
         lexical = BM25Index.build([tokenize(chunks[i].embedding_text()) for i in searchable])
+        s_rows = np.asarray([r.row for r in sentences], dtype=np.int64)
+        s_spans = np.asarray([(r.start, r.end) for r in sentences], dtype=np.int64).reshape(-1, 2)
+        served = current_path(index_dir)
+        learned = learn(documents_dir, documents, [chunks[i] for i in searchable], vindex, lexical,
+                        (s_rows, s_spans, s_vectors), get_embedder, settings,
+                        previous_question_vectors(served.resolve() if served.exists() else None), progress, step)
+        problems.extend(learned.problems)
 
         previous = read_manifest(index_dir) or {}
         old_docs = {d["path"]: d["sha256"] for d in previous.get("documents", [])}
@@ -231,9 +254,11 @@ def build_index(
             "unparsed": unparsed,
             "counts": {"documents": len(documents), "units": dict(unit_kinds), "chunks": len(chunks),
                        "searchable_chunks": len(searchable), "sentences": len(sentences)},
+            "bank": learned.fingerprint,
+            "learning": learned.metrics,
         }
         _write_build(index_dir, build_id, manifest, documents, chunks, searchable, vindex, lexical,
-                     (sentences, s_vectors))
+                     (s_rows, s_spans, s_vectors, [r.hash for r in sentences]), learned)
         return BuildSummary(
             build_id=build_id, documents=len(documents), units_by_kind=dict(unit_kinds), chunks=len(chunks),
             searchable_chunks=len(searchable), embedded=len(todo), reused=len(searchable) - len(todo),
@@ -243,13 +268,13 @@ def build_index(
             removed=sorted(set(old_docs) - set(new_docs)),
             changed=sorted(p for p in new_docs if p in old_docs and old_docs[p] != new_docs[p]),
             problems=[str(p) for p in problems], path=str(index_dir / "builds" / build_id),
-            first_build=not previous,
+            first_build=not previous, learning=learned.metrics,
         )
 
 
 def _write_build(index_dir: Path, build_id: str, manifest: dict, documents: list[Document],
                  chunks: list[Chunk], searchable: list[int], vindex: faiss.Index, lexical: BM25Index,
-                 sentence_store: tuple[list[SentenceRecord], np.ndarray]) -> None:
+                 sentence_store: tuple[np.ndarray, np.ndarray, np.ndarray, list[str]], learned: Learned) -> None:
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     tmp = builds / f"{build_id}.tmp-{os.getpid()}"
@@ -263,12 +288,15 @@ def _write_build(index_dir: Path, build_id: str, manifest: dict, documents: list
         np.save(tmp / "vector_ids.npy", np.asarray(searchable, dtype=np.int64))
         save_vector_index(vindex, tmp / "vectors.faiss")
         lexical.save(tmp)
-        records, s_vectors = sentence_store
+        s_rows, s_spans, s_vectors, s_hashes = sentence_store
         np.save(tmp / "sentence_vectors.npy", s_vectors)
-        np.save(tmp / "sentence_rows.npy", np.asarray([r.row for r in records], dtype=np.int64))
-        np.save(tmp / "sentence_spans.npy", np.asarray([(r.start, r.end) for r in records], dtype=np.int64)
-                .reshape(-1, 2))
-        (tmp / "sentence_hashes.json").write_text(json.dumps([r.hash for r in records]), encoding="utf-8")
+        np.save(tmp / "sentence_rows.npy", s_rows)
+        np.save(tmp / "sentence_spans.npy", s_spans)
+        (tmp / "sentence_hashes.json").write_text(json.dumps(s_hashes), encoding="utf-8")
+        manifest["learned"] = learned.models.save(tmp)
+        if learned.question_vectors is not None:
+            np.save(tmp / QUESTION_HASHES, learned.question_vectors[0])
+            np.save(tmp / QUESTION_VECTORS, learned.question_vectors[1])
         # The manifest is written last: a build folder without one is incomplete.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         for f in tmp.iterdir():
@@ -341,6 +369,8 @@ def load_index(index_dir: Path, model_id: str = MODEL_ID, dimension: int | None 
         s_rows = np.load(path / "sentence_rows.npy")
         s_spans = np.load(path / "sentence_spans.npy")
         s_vectors = np.load(path / "sentence_vectors.npy")
+        learned = LearnedModels.load(path, manifest.get("learned"))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(f"The index in {path} is damaged ({exc}). Rebuild it with: assistant index") from exc
-    return LoadedIndex(path, manifest, documents, chunks, searchable, vectors, lexical, s_rows, s_spans, s_vectors)
+    return LoadedIndex(path, manifest, documents, chunks, searchable, vectors, lexical, s_rows, s_spans, s_vectors,
+                       learned)

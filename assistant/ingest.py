@@ -12,6 +12,8 @@ from assistant.types import Document
 
 SUPPORTED = (".txt", ".md", ".markdown")
 CATALOG = "catalog.json"
+# The question bank and the facts beside the documents (assistant/bank.py): data to learn from, not sources.
+BANK_DIR = "questions"
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def load_documents(folder: Path) -> tuple[list[Document], list[Problem]]:
     seen: set[str] = set()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(folder).parts) or rel == CATALOG:
+        parts = path.relative_to(folder).parts
+        if any(part.startswith(".") for part in parts) or rel == CATALOG or (len(parts) > 1 and parts[0] == BANK_DIR):
             continue
         if path.suffix.lower() not in SUPPORTED:
             problems.append(Problem(rel, f"skipped: unsupported file type '{path.suffix or '(none)'}' "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from assistant.index import LoadedIndex
 from assistant.lexical import BM25Index, token_set
@@ -87,7 +87,9 @@ def _lead_in(chunk: Chunk, text: str, lo: int) -> int:
 
 
 def make_passage(chunk: Chunk, index: LoadedIndex, score: float, query_tokens: Sequence[str],
-                 max_chars: int) -> Passage:
+                 max_chars: int, dense: Mapping[tuple[str, int], float] | None = None) -> Passage:
+    """``dense``: (document id, sentence start) → the question's similarity to that sentence, which is
+    averaged with the lexical share to find the sentences that answer."""
     doc = index.documents[chunk.doc_id]
     text = doc.text
     if not chunk.sentences or chunk.block == "table_row":
@@ -96,6 +98,9 @@ def make_passage(chunk: Chunk, index: LoadedIndex, score: float, query_tokens: S
         first, sents = paragraph_of(chunk, index)
         own = range(first, first + len(chunk.sentences))
         scores = sentence_scores(sents, text, query_tokens, index.lexical)
+        if dense:
+            scores = [0.5 * sc + 0.5 * max(dense.get((chunk.doc_id, s), 0.0), 0.0)
+                      for sc, (s, _) in zip(scores, sents, strict=True)]
         best = max(own, key=lambda i: (scores[i], -i))
         if chunk.end - chunk.start <= max_chars:
             lo, hi = own[0], own[-1]

@@ -41,6 +41,8 @@ class AskRequest(BaseModel):
     question: str = Field(strict=True, description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
     top_k: int = Field(DEFAULT_TOP_K, strict=True, ge=MIN_TOP_K, le=MAX_TOP_K,
                        description="How many answer passages at most.")
+    explain: bool = Field(False, strict=True, description="Also return the trace: why each passage was chosen "
+                                                          "and why an answer was refused.")
 
     @field_validator("question")
     @classmethod
@@ -93,6 +95,12 @@ class ConflictOut(BaseModel):
     documents: list[str]
 
 
+class TraceStepOut(BaseModel):
+    step: str
+    detail: str
+    data: dict
+
+
 class AnswerOut(BaseModel):
     """Quoted passages, cautions and a quoted disclaimer; nothing is generated."""
 
@@ -104,6 +112,10 @@ class AnswerOut(BaseModel):
     disclaimer: PassageOut
     notice: NoticeOut | None
     conflicts: list[ConflictOut] = []
+    answerable_probability: float | None = Field(
+        None, description="The learned answerability model's probability that the sources answer this, when "
+                          "the index has one.")
+    trace: list[TraceStepOut] | None = Field(None, description="With explain: the steps that led to this answer.")
 
 
 class DocumentSummaryOut(BaseModel):
@@ -171,12 +183,13 @@ def conflict_out(c: Conflict) -> ConflictOut:
     return ConflictOut(topic=c.topic, passages=list(c.passages), documents=list(c.documents))
 
 
-def answer_out(answer: Answer) -> AnswerOut:
+def answer_out(answer: Answer, explain: bool = False) -> AnswerOut:
     return AnswerOut(
         question=answer.question, answered=answer.answered, reason=answer.reason,
         passages=[passage_out(p) for p in answer.passages], safety=[passage_out(p) for p in answer.safety],
         disclaimer=passage_out(answer.disclaimer), notice=notice_out(answer.notice),
-        conflicts=[conflict_out(c) for c in answer.conflicts],
+        conflicts=[conflict_out(c) for c in answer.conflicts], answerable_probability=answer.answerable_probability,
+        trace=[TraceStepOut(step=t.step, detail=t.detail, data=t.data) for t in answer.trace] if explain else None,
     )
 
 

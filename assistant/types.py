@@ -97,8 +97,7 @@ class Hit:
     score: float
     dense_score: float = 0.0
     lexical_score: float = 0.0
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
+    row: int = -1  # the chunk's row among the searchable chunks
 
 
 @dataclass(frozen=True)
@@ -141,6 +140,15 @@ class Conflict:
 
 
 @dataclass(frozen=True)
+class TraceStep:
+    """One step of answering a question and why it decided what it did."""
+
+    step: str
+    detail: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answered: bool
@@ -151,3 +159,5 @@ class Answer:
     notice: Notice | None = None
     conflicts: tuple[Conflict, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    answerable_probability: float | None = None  # the learned answerability model's, when there is one
+    trace: tuple[TraceStep, ...] = ()

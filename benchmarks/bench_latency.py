@@ -176,7 +176,7 @@ def main() -> None:
         def hybrid_top(e: Embedder, index_name: str) -> list[list[str]]:
             index = load_index(settings[index_name].index_dir, embedders[index_name].model_id, e.dimension)
             r = Retriever(index, e, settings[index_name])
-            return [[h.chunk.id for h in r.search(q).hits[:10]] for q in questions]
+            return [[h.chunk.id for h in r.search(r.analyse(q)).hits[:10]] for q in questions]
 
         ref_dense, ref_hybrid = dense_top(qv["torch"]), hybrid_top(torch_e, "torch")
         result["rankings"] = {

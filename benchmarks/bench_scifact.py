@@ -179,7 +179,7 @@ def main() -> None:
             ranks = {}
             for q in qids["test"]:
                 seen: dict[str, None] = {}
-                for h in retriever.search(queries[q], k=k).hits:
+                for h in retriever.search(retriever.analyse(queries[q]), k=k).hits:
                     seen.setdefault(corpus_id[h.chunk.doc_id], None)
                 ranks[q] = list(seen)[:100]
             systems[f"hybrid — product Retriever.search, k={k}"] = evaluate(ranks, test)

@@ -33,7 +33,7 @@ PLOTS_DIR = BENCH_DIR / "plots"
 RESULTS = BENCH_DIR / "RESULTS.md"
 
 # Order of the sections in RESULTS.md.
-SECTIONS = ("summary", "machine", "scifact", "latency", "http", "rebuild", "scale", "coldstart")
+SECTIONS = ("summary", "machine", "scifact", "covidqa", "latency", "http", "rebuild", "scale", "coldstart")
 PACKAGES = ("torch", "sentence-transformers", "transformers", "faiss-cpu", "onnxruntime", "onnx", "tokenizers",
             "numpy", "fastapi", "uvicorn", "httpx")
 

@@ -23,9 +23,10 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture
 def tiny_settings(tmp_path: Path) -> Settings:
-    """Settings over a copy of the bundled documents with an index in a temporary folder."""
+    """Settings over a copy of the bundled documents (without their question bank: the fake embedder has
+    nothing to learn) with an index in a temporary folder."""
     docs = tmp_path / "documents"
-    shutil.copytree(PROJECT_DOCUMENTS, docs)
+    shutil.copytree(PROJECT_DOCUMENTS, docs, ignore=shutil.ignore_patterns("questions"))
     return Settings(documents_dir=docs, index_dir=tmp_path / "index", reload_interval=0)
 
 

@@ -41,8 +41,15 @@ def test_ask_rejects_an_empty_question_with_a_reason(runner: CliRunner) -> None:
 
 
 def test_ask_says_when_the_sources_do_not_cover_it(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["ask", "How much CoQ10 should I take if I'm on a statin?"])
+    # Nothing but symbols: no word to search for.
+    result = runner.invoke(main, ["ask", "🙂 🙂 ???"])
     assert result.exit_code == 0 and "don't cover" in result.output
+
+
+def test_ask_explain_shows_why(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["ask", "--explain", "How much magnesium for sleep?"])
+    assert result.exit_code == 0, result.output
+    assert "Why:" in result.output and "[retrieve]" in result.output and "[answerability]" in result.output
 
 
 def test_eval_prints_figures_and_categories(runner: CliRunner, tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ from click.testing import CliRunner, Result
 
 import assistant.embed
 from assistant.cli import main
+from assistant.config import Settings
 from assistant.embed import MODEL_DIMENSION, MODEL_ID
 from assistant.index import load_index, read_manifest
-from tests.helpers_index import PROJECT_DOCUMENTS, QUIRKS, TETRACYCLINE_ROW, RealSizedFake, copy_corpus
+from tests.fakes import FakeEmbedder
+from tests.helpers_index import PROJECT_DOCUMENTS, QUIRKS, TETRACYCLINE_ROW, RealSizedFake, copy_corpus, fake_build
 
 
 @pytest.fixture(autouse=True)
@@ -107,7 +109,7 @@ def test_bad_files_are_named_one_line_each_and_skipped(tmp_path: Path) -> None:
         "warning: latin1.txt: skipped: not UTF-8 text (invalid byte at offset 3)",
         "warning: slides.pptx: skipped: unsupported file type '.pptx' (supported: .txt, .md, .markdown)",
     ]
-    assert "Indexed 1 documents" in result.stdout and "  skipped files: 4" in result.stdout
+    assert "Indexed 1 documents" in result.stdout and "  skipped files or bank lines: 4" in result.stdout
     assert "Embedding" not in result.stderr, "--quiet hides the progress bar"
 
 
@@ -165,3 +167,22 @@ def test_unwritable_index_location_is_a_clear_error(tmp_path: Path) -> None:
     result = run("--documents", QUIRKS, "--index", blocker / "sub", "--quiet")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: cannot write the index in {blocker / 'sub'}")
+
+
+def test_index_reports_what_it_learned_from_the_bank(tmp_path: Path) -> None:
+    import shutil
+
+    from assistant.cli import learning_lines
+
+    learning_dir = Path(__file__).parent / "data" / "learning"
+    docs = tmp_path / "docs"
+    (docs / "questions").mkdir(parents=True)
+    shutil.copy(learning_dir / "guide.md", docs)
+    shutil.copy(learning_dir / "bank.jsonl", docs / "questions" / "train.jsonl")
+    shutil.copy(learning_dir / "bank.jsonl", docs / "questions" / "blind-1.jsonl")
+
+    summary = fake_build(docs, tmp_path / "index", FakeEmbedder(),
+                         Settings(documents_dir=docs, index_dir=tmp_path / "index", learn_folds=2, adapter_steps=20))
+    lines = learning_lines(summary.learning)
+    assert lines[0].startswith("learned from 48 bank questions")
+    assert any("out of fold:" in line for line in lines) and any("blind split (48 questions)" in line for line in lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,9 +9,8 @@ import numpy as np
 import pytest
 
 from assistant.embed import batching_lengths
+from assistant.learn.features import SentenceGroups
 from assistant.lexical import BM25Index, token_set, tokenize
-from assistant.phrases import mentions
-from assistant.retrieve import SentenceGroups
 from tests.fakes import FakeEmbedder
 from tests.helpers_index import PROJECT_DOCUMENTS, copy_corpus, fake_build, fake_load
 
@@ -45,21 +43,12 @@ def test_best_sentence_per_chunk_matches_maximum_at(rows: list[int]) -> None:
     np.maximum.at(expected, sentence_rows, sims)
     groups = SentenceGroups(sentence_rows)
     assert groups.best(sims, 5).tobytes() == expected.tobytes()
-    if rows:
-        for wanted in ([0], [3, 1], [4]):
-            assert (groups.of_rows(wanted) == np.isin(sentence_rows, wanted)).all()
 
 
 def test_cached_token_sets_equal_fresh_sets_in_the_same_order() -> None:
     text = "Magnesium glycinate helps sleep; magnesium oxide helps constipation. Sleep!"
     assert list(token_set(text)) == list(set(tokenize(text)))
     assert token_set(text, stem=False) == set(tokenize(text, stem=False))
-
-
-@pytest.mark.parametrize("phrase", ["sleep", "can't sleep", "beta blocker", "ace inhibitor", "leg"])
-def test_mentions_is_a_whole_word_search(phrase: str) -> None:
-    for text in ("i can't sleep at night", "beta blockers and sleeping", "my legs", "an ace inhibitor", "leg"):
-        assert mentions(text, phrase) == bool(re.search(rf"\b{re.escape(phrase)}\b", text))
 
 
 class CountingFake(FakeEmbedder):

@@ -6,7 +6,7 @@ from assistant.answer import _without_overlap, choose_passages
 from assistant.engine import Assistant
 from assistant.lexical import tokenize
 from assistant.passages import make_passage, paragraph_of
-from assistant.types import Span
+from assistant.types import Hit, Span
 
 QUESTION = "What happens when magnesium deficiency gets severe?"
 
@@ -56,6 +56,11 @@ def test_an_overlapping_passage_keeps_only_what_is_new(fake_assistant: Assistant
                       highlight=Span(wide.start, cut - 1))
     trimmed = _without_overlap(wide, earlier)
     assert trimmed.text == doc[trimmed.start : trimmed.end] and trimmed.text.startswith("Severe deficiency")
-    hit = next(h for h in fake_assistant._state[1].search(QUESTION).hits if h.chunk.id == chunk.id)
+    hit = next(h for h in _hits(fake_assistant, QUESTION) if h.chunk.id == chunk.id)
     both = choose_passages([(2.0, hit, earlier), (1.0, hit, wide)], 3)
     assert [p.text[:17] for p in both] == [earlier.text[:17], "Severe deficiency"]
+
+
+def _hits(assistant: Assistant, question: str) -> list[Hit]:
+    retriever = assistant._state[1].retriever
+    return retriever.search(retriever.analyse(question)).hits

@@ -1,0 +1,1 @@
+"""What the offline rebuild learns from the question bank: the query adapter and the classifiers."""

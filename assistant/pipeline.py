@@ -1,0 +1,181 @@
+"""Answering as a few steps over one state: analyse → retrieve → emergency → answerability → passages →
+cautions → answer. Each step adds to a trace of what it decided and why (``assistant ask --explain``)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant import conflicts, safety
+from assistant.answer import Candidate, choose_passages, show_disagreement
+from assistant.bank import CautionTopic
+from assistant.config import Settings
+from assistant.index import LoadedIndex
+from assistant.passages import make_passage
+from assistant.question import Question
+from assistant.retrieve import Retriever, Search
+from assistant.types import Answer, Notice, Passage, TraceStep
+
+PASSAGE_CANDIDATES = 12
+TRACE_HITS = 5
+
+
+@dataclass
+class State:
+    question: str
+    top_k: int
+    analysed: Question | None = None
+    search: Search | None = None
+    notice: Notice | None = None
+    sure_emergency: bool = False
+    answerable: float | None = None
+    reason: str | None = None
+    passages: list[Passage] = field(default_factory=list)
+    topics: list[CautionTopic] = field(default_factory=list)
+    cautions: tuple[Passage, ...] = ()
+    trace: list[TraceStep] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def note(self, step: str, detail: str, **data: object) -> None:
+        self.trace.append(TraceStep(step, detail, dict(data)))
+
+
+class Pipeline:
+    def __init__(self, index: LoadedIndex, retriever: Retriever, settings: Settings) -> None:
+        self.index = index
+        self.retriever = retriever
+        self.models = index.learned
+        self.settings = settings
+        rows = retriever.row_of
+        self.emergency_rows = sorted(rows[c] for c in self.models.emergency_pool if c in rows)
+
+    def run(self, question: str, top_k: int) -> Answer:
+        state = State(question, top_k)
+        for step in (self.analyse, self.retrieve, self.emergency, self.answerability, self.select_passages,
+                     self.cautions):
+            started = time.perf_counter()
+            step(state)
+            state.timings_ms[step.__name__] = (time.perf_counter() - started) * 1000
+        return self.answer(state)
+
+    def analyse(self, s: State) -> None:
+        s.analysed = q = self.retriever.analyse(s.question)
+        if not q.tokens:
+            s.reason = "not_a_question"
+            s.note("analyse", "no words to search for: not a question")
+            return
+        s.note("analyse", f"searching for: {q.text}", ages=list(q.ages), amounts_mg=list(q.amounts_mg),
+               medicines=list(q.medicines), notes=list(q.notes))
+
+    def retrieve(self, s: State) -> None:
+        if s.analysed is None or s.reason:
+            return
+        s.search = r = self.retriever.search(s.analysed)
+        s.timings_ms.update(r.timings_ms)
+        s.note("retrieve", f"{len(r.candidates.rows)} candidates ranked by the "
+               f"{'learned ranker' if self.models.ranker else 'fixed hybrid'}"
+               f"{' with the learned query adapter' if not self.models.adapter.identity else ''}",
+               hits=[{"chunk": h.chunk.id, "section": h.chunk.section, "score": round(h.score, 4),
+                      "features": r.features_of(h)} for h in r.hits[:TRACE_HITS]])
+
+    def emergency(self, s: State) -> None:
+        model = self.models.emergency
+        if s.search is None or model is None:
+            return
+        p = float(model.probabilities(s.search.base, [s.search.question.text])[0, 0])
+        th = float(model.thresholds[0])
+        if p >= th:
+            s.notice = safety.emergency_notice()
+        # The notice's threshold is set for recall on the bank's emergencies; only a confident emergency
+        # narrows the passages and cautions to toxicity and care.
+        s.sure_emergency = p >= max(th, self.settings.emergency_sure)
+        s.note("emergency", f"{'emergency' if s.notice else 'no emergency'}: p={p:.3f} (threshold {th:.3f}"
+               f"{', confident' if s.sure_emergency else ''})", probability=round(p, 4), threshold=round(th, 4))
+
+    def answerability(self, s: State) -> None:
+        r = s.search
+        if r is None:
+            return
+        model = self.models.answerable
+        if not r.hits:
+            s.reason = "not_covered"
+            s.note("answerability", "no passage matched at all")
+            return
+        if model is None:
+            top = float(r.candidates.features[:, 0].max())
+            ok = top >= self.settings.min_similarity
+            s.note("answerability", f"no learned model: best similarity {top:.3f} "
+                   f"{'≥' if ok else '<'} {self.settings.min_similarity}", similarity=round(top, 4))
+        else:
+            x = np.concatenate([self.retriever.question_features(r), r.base])
+            p = float(model.probabilities(x, [r.question.text])[0, 0])
+            th = float(model.thresholds[0])
+            s.answerable, ok = round(p, 4), p >= th
+            s.note("answerability", f"p(answerable)={p:.3f} {'≥' if ok else '<'} threshold {th:.3f}",
+                   probability=round(p, 4), threshold=round(th, 4))
+        if not ok and s.notice is not None:
+            s.note("answerability", "answered anyway: an emergency always gets what the sources say about it")
+            ok = True
+        if not ok:
+            s.reason = "not_covered"
+
+    def _candidates(self, r: Search) -> list[Candidate]:
+        dense = {(self.index.documents[h.chunk.doc_id].id, int(st)): float(sim)
+                 for h in r.hits[:PASSAGE_CANDIDATES]
+                 for st, sim in self._sentence_sims(r, h.row)}
+        return [(h.score, h, make_passage(h.chunk, self.index, h.score, list(r.question.tokens),
+                                          self.settings.max_passage_chars, dense))
+                for h in r.hits[:PASSAGE_CANDIDATES]]
+
+    def _sentence_sims(self, r: Search, row: int) -> list[tuple[int, float]]:
+        mask = self.index.sentence_rows == row
+        return list(zip(self.index.sentence_spans[mask, 0].tolist(), r.candidates.sentence_similarities[mask].tolist(),
+                        strict=True))
+
+    def select_passages(self, s: State) -> None:
+        r = s.search
+        if r is None or s.reason:
+            return
+        if s.sure_emergency and self.emergency_rows:
+            # An emergency is answered only from what the sources say about toxicity, overdose and care.
+            r = self.retriever.search(r.question, only=self.emergency_rows, base=r.base)
+            s.note("passages", f"emergency: chosen among the {len(self.emergency_rows)} passages the bank's "
+                   "emergencies are answered from")
+        cands = self._candidates(r)
+        s.passages = show_disagreement(choose_passages(cands, s.top_k), cands)
+        s.note("passages", f"{len(s.passages)} passages", chosen=[
+            {"document": p.document_id, "start": p.start, "end": p.end, "score": p.score} for p in s.passages])
+
+    def cautions(self, s: State) -> None:
+        r = s.search
+        if r is None or s.reason:
+            return
+        model = self.models.cautions
+        by_name = {t.name: t for t in self.models.topics}
+        if model is not None:
+            p = model.probabilities(r.base, [r.question.text])[0]
+            ranked = sorted(((float(pi), name) for pi, name, th in zip(p, model.labels, model.thresholds, strict=True)
+                             if pi >= th and name in by_name), reverse=True)
+            s.topics = [by_name[name] for _, name in ranked]
+            s.note("cautions", "topics: " + (", ".join(f"{n} ({pi:.2f})" for pi, n in ranked) or "none"),
+                   probabilities={n: round(float(pi), 3) for pi, n in zip(p, model.labels, strict=True)})
+        if s.sure_emergency and "toxicity" in by_name and by_name["toxicity"] not in s.topics:
+            s.topics.insert(0, by_name["toxicity"])
+        s.cautions = safety.select_cautions(s.topics, r.hits, self.index, s.passages, self.settings.max_cautions,
+                                            self.settings.max_passage_chars)
+
+    def answer(self, s: State) -> Answer:
+        try:
+            disclaimer = safety.select_disclaimer(self.index, [p.document_id for p in s.passages], s.cautions)
+        except LookupError:
+            doc = next(iter(self.index.documents.values()))
+            disclaimer = Passage(text="", document_id=doc.id, document_title=doc.title, section="", start=0, end=0,
+                                 score=0.0, kind="disclaimer")
+        if s.reason:
+            s.note("answer", f"refused: {s.reason}")
+        return Answer(question=s.question, answered=s.reason is None, reason=s.reason, passages=tuple(s.passages),
+                      safety=s.cautions, disclaimer=disclaimer, notice=s.notice,
+                      conflicts=conflicts.find_conflicts(s.passages), timings_ms=s.timings_ms,
+                      answerable_probability=s.answerable, trace=tuple(s.trace))
