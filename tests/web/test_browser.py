@@ -208,7 +208,8 @@ def test_script_and_server_render_the_same_answer(chromium: Any, live_url: str, 
             finally:
                 context.close()
         assert rendered[0] == rendered[1]
-        assert len(rendered[0]) == 1 and "Disclaimer" in rendered[0][0][0] and "MARK|" in rendered[0][0][1]
+        # (the box title is upper-cased by CSS, and innerText reports it so)
+        assert len(rendered[0]) == 1 and "disclaimer" in rendered[0][0][0].lower() and "MARK|" in rendered[0][0][1]
         assert ("overdose" in question) == ("role" in rendered[0][0][1] or "notice" in rendered[0][0][1])
 
 
