@@ -149,8 +149,10 @@ class Pipeline:
             {"document": p.document_id, "start": p.start, "end": p.end, "score": p.score} for p in s.passages])
 
     def cautions(self, s: State) -> None:
+        # A refused question still gets the cautions its topics carry ("Does it interact with warfarin?" is
+        # not covered, the sources' medication caution still applies), but no passage searched for it.
         r = s.search
-        if r is None or s.reason:
+        if r is None or s.reason == "not_a_question":
             return
         model = self.models.cautions
         by_name = {t.name: t for t in self.models.topics}
@@ -163,8 +165,8 @@ class Pipeline:
                    probabilities={n: round(float(pi), 3) for pi, n in zip(p, model.labels, strict=True)})
         if s.sure_emergency and "toxicity" in by_name and by_name["toxicity"] not in s.topics:
             s.topics.insert(0, by_name["toxicity"])
-        s.cautions = safety.select_cautions(s.topics, r.hits, self.index, s.passages, self.settings.max_cautions,
-                                            self.settings.max_passage_chars)
+        s.cautions = safety.select_cautions(s.topics, r.hits if s.reason is None else [], self.index, s.passages,
+                                            self.settings.max_cautions, self.settings.max_passage_chars)
 
     def answer(self, s: State) -> Answer:
         try:

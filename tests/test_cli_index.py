@@ -184,5 +184,5 @@ def test_index_reports_what_it_learned_from_the_bank(tmp_path: Path) -> None:
     summary = fake_build(docs, tmp_path / "index", FakeEmbedder(),
                          Settings(documents_dir=docs, index_dir=tmp_path / "index", learn_folds=2, adapter_steps=20))
     lines = learning_lines(summary.learning)
-    assert lines[0].startswith("learned from 48 bank questions")
-    assert any("out of fold:" in line for line in lines) and any("blind split (48 questions)" in line for line in lines)
+    assert lines[0].startswith("learned from 52 bank questions")
+    assert any("out of fold:" in line for line in lines) and any("blind split (52 questions)" in line for line in lines)

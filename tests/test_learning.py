@@ -50,7 +50,7 @@ def test_the_build_learns_and_names_what_it_learned(learned: tuple[Assistant, di
     for name in manifest["learned"]:
         assert (assistant.index.path / name).is_file()
     assert manifest["learning"] == json.loads(json.dumps(metrics))
-    assert metrics["questions"]["train"] == 48 and metrics["oof"]["chunk_hit@3"] is not None
+    assert metrics["questions"]["train"] == 52 and metrics["oof"]["chunk_hit@3"] is not None
     assert not assistant.index.learned.adapter.identity
 
 
@@ -116,5 +116,12 @@ def test_a_changed_bank_makes_the_index_stale_and_a_bad_line_is_named(tmp_path: 
     assert staleness(docs, s.index_dir, s, FAKE_MODEL_ID) == "the question bank changed since the last build"
     summary = build_index(docs, s.index_dir, lambda: embedder, s, model_id=FAKE_MODEL_ID,
                           dimension=embedder.dimension)
-    assert any(p.startswith("questions/bank.jsonl:49: skipped") for p in summary.problems)
-    assert summary.learning["questions"]["train"] == 48
+    assert any(p.startswith("questions/bank.jsonl:53: skipped") for p in summary.problems)
+    assert summary.learning["questions"]["train"] == 52
+
+
+def test_a_refused_question_still_gets_the_cautions_of_its_topics(learned: tuple[Assistant, dict]) -> None:
+    assistant, _ = learned
+    answer = assistant.ask("nephrologist visit prices, what do they charge")
+    assert not answer.answered and answer.passages == ()
+    assert any("renal failure" in p.text for p in answer.safety)

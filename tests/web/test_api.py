@@ -51,6 +51,17 @@ def test_ask_matches_the_engine(client: TestClient, fake_assistant: Assistant) -
     assert len(body["passages"]) <= 2
 
 
+def test_explain_returns_the_trace_only_when_asked(client: TestClient) -> None:
+    plain = client.post("/api/ask", json={"question": "How much magnesium for sleep?"}).json()
+    assert plain["trace"] is None
+    explained = client.post("/api/ask", json={"question": "How much magnesium for sleep?", "explain": True}).json()
+    steps = [t["step"] for t in explained["trace"]]
+    assert steps[:2] == ["analyse", "retrieve"] and "answerability" in steps and "passages" in steps
+    chosen = next(t for t in explained["trace"] if t["step"] == "passages")["data"]["chosen"]
+    assert [(c["document"], c["start"]) for c in chosen] == \
+        [(p["document_id"], p["start"]) for p in explained["passages"]]
+
+
 @pytest.mark.parametrize("top_k", [1, 10])
 def test_top_k_bounds_are_accepted(client: TestClient, top_k: int) -> None:
     body = client.post("/api/ask", json={"question": "Does magnesium help with anxiety?", "top_k": top_k}).json()
@@ -93,6 +104,7 @@ INVALID = [
     pytest.param(b'{"question": "ok", "top_k": 2.5}', "application/json", "whole number", id="top_k float"),
     pytest.param(b'{"question": "ok", "top_k": true}', "application/json", "whole number", id="top_k bool"),
     pytest.param(b'{"question": "ok", "topk": 3}', "application/json", "Unknown field", id="unknown field"),
+    pytest.param(b'{"question": "ok", "explain": "yes"}', "application/json", "explain", id="explain string"),
     pytest.param(b'[{"question": "ok"}]', "application/json", "JSON object", id="array body"),
     pytest.param(b'"ok"', "application/json", "JSON object", id="string body"),
     pytest.param(b"question=ok", "application/x-www-form-urlencoded", "JSON object", id="form body"),
