@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     learn_seed: int = 0
     learn_folds: int = 5
     adapter_temperature: float = 0.05
-    adapter_l2: float = 0.01
+    # L2 pull of the adapter towards identity (out of fold on the bank: 0.1 → hit@1 0.69, 0.01 → 0.74, 0.001 → 0.75).
+    adapter_l2: float = 0.001
     adapter_steps: int = 150
     adapter_learning_rate: float = 0.003
     adapter_batch_size: int = 512

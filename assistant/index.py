@@ -83,6 +83,15 @@ def _settings_fingerprint(settings: Settings) -> dict:
             "sentence_vectors": settings.sentence_vectors}
 
 
+def _learning_fingerprint(settings: Settings) -> dict:
+    """The settings that change what a build learns (all of ``Settings`` that the trainer reads)."""
+    names = ("learn", "learn_seed", "learn_folds", "adapter_temperature", "adapter_l2", "adapter_steps",
+             "adapter_learning_rate", "adapter_batch_size", "answerable_c", "emergency_c", "caution_c",
+             "emergency_max_miss", "ngram_dims", "ngram_scale", "classifier_tol", "caution_tol",
+             "max_false_abstention", "candidates")
+    return {n: getattr(settings, n) for n in names}
+
+
 def current_path(index_dir: Path) -> Path:
     return index_dir / "current"
 
@@ -110,6 +119,8 @@ def staleness(documents_dir: Path, index_dir: Path, settings: Settings, model_id
         return "documents changed since the last build"
     if manifest.get("bank", {}) != bank_fingerprint(documents_dir):
         return "the question bank changed since the last build"
+    if manifest.get("learning_settings") != _learning_fingerprint(settings):
+        return "learning settings changed"
     return None
 
 
@@ -255,6 +266,7 @@ def build_index(
             "counts": {"documents": len(documents), "units": dict(unit_kinds), "chunks": len(chunks),
                        "searchable_chunks": len(searchable), "sentences": len(sentences)},
             "bank": learned.fingerprint,
+            "learning_settings": _learning_fingerprint(settings),
             "learning": learned.metrics,
         }
         _write_build(index_dir, build_id, manifest, documents, chunks, searchable, vindex, lexical,

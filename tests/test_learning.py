@@ -125,3 +125,12 @@ def test_a_refused_question_still_gets_the_cautions_of_its_topics(learned: tuple
     answer = assistant.ask("nephrologist visit prices, what do they charge")
     assert not answer.answered and answer.passages == ()
     assert any("renal failure" in p.text for p in answer.safety)
+
+
+def test_changed_learning_settings_make_the_index_stale(tmp_path: Path) -> None:
+    docs = _corpus(tmp_path)
+    s = Settings(documents_dir=docs, index_dir=tmp_path / "index", learn_folds=2, adapter_steps=20)
+    embedder = FakeEmbedder()
+    build_index(docs, s.index_dir, lambda: embedder, s, model_id=FAKE_MODEL_ID, dimension=embedder.dimension)
+    changed = Settings(documents_dir=docs, index_dir=tmp_path / "index", learn_folds=2, adapter_steps=30)
+    assert staleness(docs, s.index_dir, changed, FAKE_MODEL_ID) == "learning settings changed"

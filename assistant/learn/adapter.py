@@ -13,7 +13,7 @@ import numpy as np
 @dataclass(frozen=True)
 class AdapterConfig:
     temperature: float = 0.05
-    l2: float = 0.01  # pull towards identity
+    l2: float = 0.001  # pull towards identity
     steps: int = 150
     learning_rate: float = 0.003
     batch_size: int = 512
