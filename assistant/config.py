@@ -46,8 +46,11 @@ class Settings(BaseSettings):
     default_top_k: int = 3
     max_passage_chars: int = 420
 
-    # Answering.
+    # Answering: the best hits made into passages to choose from; cautions at most; how many of the best hits
+    # a caution topic that searches the question looks through for a safety passage.
+    passage_candidates: int = 12
     max_cautions: int = 5
+    caution_search_hits: int = 10
     # An emergency this probable (and above the notice's threshold) is answered only from the toxicity passages.
     emergency_sure: float = 0.5
     # Without a learned answerability model (no question bank): refuse below this adapted similarity.

@@ -18,8 +18,7 @@ from assistant.question import Question
 from assistant.retrieve import Retriever, Search
 from assistant.types import Answer, Notice, Passage, TraceStep
 
-PASSAGE_CANDIDATES = 12
-TRACE_HITS = 5
+TRACE_HITS = 5  # hits shown in the trace
 
 
 @dataclass
@@ -123,11 +122,11 @@ class Pipeline:
 
     def _candidates(self, r: Search) -> list[Candidate]:
         dense = {(self.index.documents[h.chunk.doc_id].id, int(st)): float(sim)
-                 for h in r.hits[:PASSAGE_CANDIDATES]
+                 for h in r.hits[: self.settings.passage_candidates]
                  for st, sim in self._sentence_sims(r, h.row)}
         return [(h.score, h, make_passage(h.chunk, self.index, h.score, list(r.question.tokens),
                                           self.settings.max_passage_chars, dense))
-                for h in r.hits[:PASSAGE_CANDIDATES]]
+                for h in r.hits[: self.settings.passage_candidates]]
 
     def _sentence_sims(self, r: Search, row: int) -> list[tuple[int, float]]:
         mask = self.index.sentence_rows == row
@@ -165,8 +164,9 @@ class Pipeline:
                    probabilities={n: round(float(pi), 3) for pi, n in zip(p, model.labels, strict=True)})
         if s.sure_emergency and "toxicity" in by_name and by_name["toxicity"] not in s.topics:
             s.topics.insert(0, by_name["toxicity"])
-        s.cautions = safety.select_cautions(s.topics, r.hits if s.reason is None else [], self.index, s.passages,
-                                            self.settings.max_cautions, self.settings.max_passage_chars)
+        hits = r.hits[: self.settings.caution_search_hits] if s.reason is None else []
+        s.cautions = safety.select_cautions(s.topics, hits, self.index, s.passages, self.settings.max_cautions,
+                                            self.settings.max_passage_chars)
 
     def answer(self, s: State) -> Answer:
         try:

@@ -16,8 +16,6 @@ EMERGENCY_TEXT = (
     "centre now, or go to the nearest emergency department. Do not wait for symptoms to get worse. "
     "This assistant only quotes written sources and cannot help in an emergency."
 )
-# How many of the best hits a "search the question" topic looks through for a safety passage.
-SEARCH_HITS = 10
 
 
 def emergency_notice() -> Notice:
@@ -47,7 +45,7 @@ def quote_passage(index: LoadedIndex, q: Quote, kind: str = "safety") -> Passage
 def select_cautions(topics: Sequence[CautionTopic], hits: Sequence[Hit], index: LoadedIndex,
                     shown: Sequence[Passage], max_items: int, max_chars: int) -> tuple[Passage, ...]:
     """For each topic (most probable first) its stated cautions, or for a topic that searches the question,
-    the best-ranked safety passage among the hits; nothing already quoted as an answer passage."""
+    the best-ranked safety passage among ``hits``; nothing already quoted as an answer passage."""
     seen = {(p.document_id, p.start, p.end) for p in shown}
     out: list[Passage] = []
 
@@ -61,7 +59,7 @@ def select_cautions(topics: Sequence[CautionTopic], hits: Sequence[Hit], index: 
 
     for topic in topics:
         if topic.search == "question":
-            found = next((h for h in hits[:SEARCH_HITS] if h.chunk.kind == "safety"), None)
+            found = next((h for h in hits if h.chunk.kind == "safety"), None)
             if found is not None:
                 add(make_passage(found.chunk, index, 0.0, tokenize(found.chunk.text), max_chars))
                 continue
