@@ -51,9 +51,10 @@ class CautionTopic:
     name: str
     label: str
     quotes: tuple[Quote, ...] = ()
-    # "question": the caution is the safety passage that best matches the question itself (a named
-    # medicine's interaction row), found by retrieval.
+    # "question": also the safety passage that best matches the question itself (a named medicine's
+    # interaction row), found by retrieval.
     search: str | None = None
+    pick: int | None = None  # quote only this many of ``quotes``: those of the documents the answer cites first
 
 
 @dataclass
@@ -136,7 +137,10 @@ def _topics(path: Path, resolver: _Resolver, bank: Bank) -> None:
             if not isinstance(spec, dict):
                 raise ValueError("expected an object")
             quotes = tuple(resolver.quote(q) for q in spec.get("quotes") or [])
-            bank.topics[name] = CautionTopic(name, str(spec.get("label") or name), quotes, spec.get("search"))
+            pick = spec.get("pick")
+            if pick is not None and (not isinstance(pick, int) or pick < 1):
+                raise ValueError("'pick' must be a whole number of at least 1")
+            bank.topics[name] = CautionTopic(name, str(spec.get("label") or name), quotes, spec.get("search"), pick)
         except ValueError as exc:
             bank.problems.append(Problem(rel, f"topic {name!r} ignored: {exc}"))
 

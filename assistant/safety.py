@@ -57,15 +57,18 @@ def select_cautions(topics: Sequence[CautionTopic], hits: Sequence[Hit], index: 
             seen.add(key)
             out.append(p)
 
+    cited = {d: i for i, d in enumerate(dict.fromkeys(p.document_id for p in shown))}
     for topic in topics:
         if topic.search == "question":
             found = next((h for h in hits if h.chunk.kind == "safety"), None)
             if found is not None:
                 add(make_passage(found.chunk, index, 0.0, tokenize(found.chunk.text), max_chars))
-                continue
-        for q in topic.quotes:
-            if q.doc_id in index.documents:
-                add(quote_passage(index, q))
+        quotes = [q for q in topic.quotes if q.doc_id in index.documents]
+        if topic.pick is not None:
+            # The cited documents' own wording of the caution first.
+            quotes = sorted(quotes, key=lambda q: cited.get(q.doc_id, len(cited)))[: topic.pick]
+        for q in quotes:
+            add(quote_passage(index, q))
     return tuple(out)
 
 

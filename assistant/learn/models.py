@@ -52,7 +52,7 @@ class LearnedModels:
                 model.save(folder / name)
                 names.append(name)
         facts = {"emergency_pool": list(self.emergency_pool), "medicines": self.medicines,
-                 "topics": [{"name": t.name, "label": t.label, "search": t.search,
+                 "topics": [{"name": t.name, "label": t.label, "search": t.search, "pick": t.pick,
                              "quotes": [[q.doc_id, q.start, q.end] for q in t.quotes]} for t in self.topics]}
         (folder / FACTS).write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
         return [*names, FACTS]
@@ -70,7 +70,8 @@ class LearnedModels:
         def model(name: str) -> LinearModel | None:
             return LinearModel.load(folder / name) if name in names else None
 
-        topics = [CautionTopic(t["name"], t["label"], tuple(Quote(*q) for q in t["quotes"]), t.get("search"))
+        topics = [CautionTopic(t["name"], t["label"], tuple(Quote(*q) for q in t["quotes"]), t.get("search"),
+                               t.get("pick"))
                   for t in facts.get("topics", [])]
         return cls(adapter=QueryAdapter.load(folder / ADAPTER) if ADAPTER in names else QueryAdapter(),
                    ranker=model(RANKER), answerable=model(ANSWERABLE), emergency=model(EMERGENCY),
