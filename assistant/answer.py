@@ -9,8 +9,6 @@ from assistant import conflicts
 from assistant.lexical import token_set
 from assistant.types import Hit, Passage
 
-SAME_DOC_PENALTY = 0.93
-CONFLICT_MIN_SHARE = 0.8
 DUPLICATE_JACCARD = 0.6
 
 Candidate = tuple[float, Hit, Passage]
@@ -21,13 +19,14 @@ def _jaccard(a: str, b: str) -> float:
     return len(x & y) / len(x | y) if x and y else 0.0
 
 
-def show_disagreement(chosen: list[Passage], candidates: list[Candidate]) -> list[Passage]:
-    """If a close candidate from another document disagrees with the best passage, show it too."""
+def show_disagreement(chosen: list[Passage], candidates: list[Candidate], min_share: float) -> list[Passage]:
+    """If a candidate from another document scoring at least ``min_share`` of the best disagrees with a
+    chosen passage, show it too."""
     if len(chosen) < 2 or conflicts.find_conflicts(chosen):
         return chosen
     best = chosen[0]
     for score, _, p in sorted(candidates, key=lambda x: -x[0]):
-        if score < CONFLICT_MIN_SHARE * best.score:
+        if score < min_share * best.score:
             break
         if any((c.document_id, c.start) == (p.document_id, p.start) for c in chosen):
             continue
@@ -64,8 +63,9 @@ def _without_overlap(p: Passage, chosen: Passage) -> Passage:
     return p
 
 
-def choose_passages(candidates: list[Candidate], top_k: int) -> list[Passage]:
-    """Greedy selection: best first, other documents preferred, near-duplicates collapsed."""
+def choose_passages(candidates: list[Candidate], top_k: int, same_doc_penalty: float) -> list[Passage]:
+    """Greedy selection: best first, other documents preferred (a candidate's score is multiplied by
+    ``same_doc_penalty`` for each chosen passage of its document), near-duplicates collapsed."""
     pool = list(candidates)
     chosen: list[Passage] = []
     while pool and len(chosen) < top_k:
@@ -80,5 +80,5 @@ def choose_passages(candidates: list[Candidate], top_k: int) -> list[Passage]:
         for c in chosen:
             p = _without_overlap(p, c)
         chosen.append(p)
-        pool = [(s * (SAME_DOC_PENALTY if h.chunk.doc_id == p.document_id else 1.0), h, q) for s, h, q in pool]
+        pool = [(s * (same_doc_penalty if h.chunk.doc_id == p.document_id else 1.0), h, q) for s, h, q in pool]
     return chosen

@@ -143,7 +143,8 @@ class Pipeline:
             s.note("passages", f"emergency: chosen among the {len(self.emergency_rows)} passages the bank's "
                    "emergencies are answered from")
         cands = self._candidates(r)
-        s.passages = show_disagreement(choose_passages(cands, s.top_k), cands)
+        chosen = choose_passages(cands, s.top_k, self.settings.same_doc_penalty)
+        s.passages = show_disagreement(chosen, cands, self.settings.conflict_min_share)
         s.note("passages", f"{len(s.passages)} passages", chosen=[
             {"document": p.document_id, "start": p.start, "end": p.end, "score": p.score} for p in s.passages])
 

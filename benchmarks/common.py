@@ -34,6 +34,9 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 
 # Order of the sections in RESULTS.md.
 SECTIONS = ("summary", "machine", "scifact", "covidqa", "latency", "http", "rebuild", "scale", "coldstart")
+# The answer-quality figures a tuning run prints (the names ``assistant.evaluate`` reports).
+CV_FIGURES = ("hit@1", "hit@3", "abstain_accuracy_unanswerable", "false_abstain_rate", "safety_recall",
+              "conflict_both_sides", "emergency_recall", "emergency_false", "passage_chars_median")
 PACKAGES = ("torch", "sentence-transformers", "transformers", "faiss-cpu", "onnxruntime", "onnx", "tokenizers",
             "numpy", "fastapi", "uvicorn", "httpx")
 

@@ -57,7 +57,7 @@ def test_an_overlapping_passage_keeps_only_what_is_new(fake_assistant: Assistant
     trimmed = _without_overlap(wide, earlier)
     assert trimmed.text == doc[trimmed.start : trimmed.end] and trimmed.text.startswith("Severe deficiency")
     hit = next(h for h in _hits(fake_assistant, QUESTION) if h.chunk.id == chunk.id)
-    both = choose_passages([(2.0, hit, earlier), (1.0, hit, wide)], 3)
+    both = choose_passages([(2.0, hit, earlier), (1.0, hit, wide)], 3, same_doc_penalty=0.93)
     assert [p.text[:17] for p in both] == [earlier.text[:17], "Severe deficiency"]
 
 
