@@ -54,7 +54,7 @@ class CautionTopic:
     # "question": also the safety passage that best matches the question itself (a named medicine's
     # interaction row), found by retrieval.
     search: str | None = None
-    pick: int | None = None  # quote only this many of ``quotes``: those of the documents the answer cites first
+    pick: int | None = None  # quote only this many of ``quotes``: the first, then the cited documents' own
 
 
 @dataclass

@@ -64,9 +64,9 @@ def select_cautions(topics: Sequence[CautionTopic], hits: Sequence[Hit], index: 
             if found is not None:
                 add(make_passage(found.chunk, index, 0.0, tokenize(found.chunk.text), max_chars))
         quotes = [q for q in topic.quotes if q.doc_id in index.documents]
-        if topic.pick is not None:
-            # The cited documents' own wording of the caution first.
-            quotes = sorted(quotes, key=lambda q: cited.get(q.doc_id, len(cited)))[: topic.pick]
+        if topic.pick is not None and quotes:
+            # The topic's first sentence (its main statement), then the cited documents' own wording.
+            quotes = [quotes[0], *sorted(quotes[1:], key=lambda q: cited.get(q.doc_id, len(cited)))][: topic.pick]
         for q in quotes:
             add(quote_passage(index, q))
     return tuple(out)
