@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     # scaled against the standardised dense features; 0 dims turns them off.
     ngram_dims: int = 65_536
     ngram_scale: float = 10.0
+    # A caution topic's threshold maximises this F-score out of fold (2: recall counts four times precision).
+    caution_f_beta: float = 2.0
     # Solver tolerances: the emergency and answerability thresholds sit in the tails, which need a tight fit
     # (1e-3 there: emergency AUC 0.9990 → 0.9976, twice the false alarms); nine caution topics do not.
     classifier_tol: float = 1e-4

@@ -23,6 +23,15 @@ CAUTIONS = "cautions.npz"
 FACTS = "learned.json"  # caution topics, medicines, the emergency passage pool
 
 
+def rank(ranker: LinearModel | None, features: np.ndarray) -> np.ndarray:
+    """A score per candidate: the ranker's probability of holding the answer, or the fixed hybrid."""
+    if not len(features):
+        return np.zeros(0, np.float32)
+    if ranker is None:
+        return (features @ DEFAULT_WEIGHTS).astype(np.float32)
+    return ranker.probabilities(features)[:, 0]
+
+
 @dataclass
 class LearnedModels:
     adapter: QueryAdapter = field(default_factory=QueryAdapter)
@@ -35,12 +44,7 @@ class LearnedModels:
     topics: list[CautionTopic] = field(default_factory=list)
 
     def rank(self, features: np.ndarray) -> np.ndarray:
-        """A score per candidate: the ranker's probability of holding the answer, or the fixed hybrid."""
-        if not len(features):
-            return np.zeros(0, np.float32)
-        if self.ranker is None:
-            return (features @ DEFAULT_WEIGHTS).astype(np.float32)
-        return self.ranker.probabilities(features)[:, 0]
+        return rank(self.ranker, features)
 
     def save(self, folder: Path) -> list[str]:
         """Write every learned file into ``folder``; returns their names (for the manifest)."""

@@ -13,10 +13,10 @@ import numpy as np
 from assistant.bank import Bank, BankQuestion
 from assistant.config import Settings
 from assistant.learn.adapter import AdapterConfig, QueryAdapter, train_adapter
-from assistant.learn.features import DEFAULT_WEIGHTS, Candidates, Scorer
+from assistant.learn.features import Candidates, Scorer
 from assistant.learn.labels import Targets, targets
 from assistant.learn.linear import Fit, Inputs, LinearModel, auc, fit_logistic, folds, out_of_fold, stack
-from assistant.learn.models import LearnedModels
+from assistant.learn.models import LearnedModels, rank
 from assistant.question import Question, prepare
 
 Step = Callable[[str], None]
@@ -78,9 +78,7 @@ class Trainer:
         return [self.scorer.candidates(adapted[i], base[i], q.tokens, q.ages) for i, q in enumerate(qs)]
 
     def _scores(self, ranker: LinearModel | None, cands: Sequence[Candidates]) -> list[np.ndarray]:
-        if ranker is None:
-            return [c.features @ DEFAULT_WEIGHTS for c in cands]
-        return [ranker.probabilities(c.features)[:, 0] if len(c.rows) else np.zeros(0) for c in cands]
+        return [rank(ranker, c.features) for c in cands]
 
     def _fit(self, c: float, tol: float | None = None) -> Fit:
         s = self.settings
@@ -179,7 +177,7 @@ class Trainer:
             if y.sum() < 3 or (y == 0).sum() < 3:
                 continue
             p = out_of_fold(x, y, k, self._fit(self.settings.caution_c, self.settings.caution_tol))
-            th = _best_f(p, y, beta=2.0)
+            th = _best_f(p, y, beta=self.settings.caution_f_beta)
             fitted.append(fit_logistic(x, y, self._fit(self.settings.caution_c, self.settings.caution_tol), topic.name, th))
             ths.append(th)
             metrics.setdefault("oof_cautions", {})[topic.name] = {
