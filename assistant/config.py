@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     # hit@1 +0.005, hit@3 +0.002; median passage 233 → 254 characters).
     max_passage_chars: int = 520
 
+    # Misspellings corrected against the sources' own words before anything reads the question (assistant/spelling.py).
+    spelling: bool = True
     # Answering: the best hits made into passages to choose from; cautions at most; how many of the best hits
     # a caution topic that searches the question looks through for a safety passage.
     passage_candidates: int = 12
@@ -82,6 +84,8 @@ class Settings(BaseSettings):
     # fold). 0 is recall 1.0, which puts the threshold at the single hardest emergency (measured: a Polish one at
     # p = 0.0002) and raises false alarms from ≈ 1.5 % to 5–18 % of the other questions.
     emergency_max_miss: float = 0.01
+    # Out-of-fold emergency probabilities are averaged over this many fold layouts before the threshold is read.
+    emergency_oof_repeats: int = 3
     # The classifiers also read hashed character 3–5-grams of the question (other languages, misspellings),
     # scaled against the standardised dense features; 0 dims turns them off.
     ngram_dims: int = 65_536

@@ -88,7 +88,7 @@ def _learning_fingerprint(settings: Settings) -> dict:
     names = ("learn", "learn_seed", "learn_folds", "adapter_temperature", "adapter_l2", "adapter_steps",
              "adapter_learning_rate", "adapter_batch_size", "answerable_c", "emergency_c", "caution_c",
              "emergency_max_miss", "ngram_dims", "ngram_scale", "classifier_tol", "caution_tol", "caution_f_beta",
-             "max_false_abstention", "candidates")
+             "max_false_abstention", "candidates", "spelling", "emergency_oof_repeats")
     return {n: getattr(settings, n) for n in names}
 
 

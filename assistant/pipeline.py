@@ -83,7 +83,7 @@ class Pipeline:
         model = self.models.emergency
         if s.search is None or model is None:
             return
-        p = float(model.probabilities(s.search.base, [s.search.question.text])[0, 0])
+        p = float(model.probabilities(s.search.base, [s.search.question.written])[0, 0])
         th = float(model.thresholds[0])
         if p >= th:
             s.notice = safety.emergency_notice()
@@ -109,7 +109,7 @@ class Pipeline:
                    f"{'≥' if ok else '<'} {self.settings.min_similarity}", similarity=round(top, 4))
         else:
             x = np.concatenate([self.retriever.question_features(r), r.base])
-            p = float(model.probabilities(x, [r.question.text])[0, 0])
+            p = float(model.probabilities(x, [r.question.written])[0, 0])
             th = float(model.thresholds[0])
             s.answerable, ok = round(p, 4), p >= th
             s.note("answerability", f"p(answerable)={p:.3f} {'≥' if ok else '<'} threshold {th:.3f}",
@@ -157,7 +157,7 @@ class Pipeline:
         model = self.models.cautions
         by_name = {t.name: t for t in self.models.topics}
         if model is not None:
-            p = model.probabilities(r.base, [r.question.text])[0]
+            p = model.probabilities(r.base, [r.question.written])[0]
             ranked = sorted(((float(pi), name) for pi, name, th in zip(p, model.labels, model.thresholds, strict=True)
                              if pi >= th and name in by_name), reverse=True)
             s.topics = [by_name[name] for _, name in ranked]

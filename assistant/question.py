@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from assistant.lexical import fold, tokenize
+from assistant.spelling import Speller
 
 _TAG = re.compile(r"<[^>]{0,200}>")
 _SYMBOLS = re.compile(r"[^\w\s.,;:!?'’\"()%+\-–—/]")
@@ -22,7 +23,8 @@ _AMOUNT = re.compile(r"\b(\d{1,2},\d{3}|\d{1,5})\s*(?:mg|milligrams?)\b", re.I)
 @dataclass(frozen=True)
 class Question:
     original: str
-    text: str  # cleaned: what the embedder and the lexical index see
+    text: str  # cleaned and spelling-corrected: what the embedder and the lexical index see
+    written: str  # cleaned, as written: what the classifiers' character n-grams read
     tokens: tuple[str, ...]  # stemmed lexical tokens of ``text``
     ages: tuple[int, ...] = ()
     amounts_mg: tuple[int, ...] = ()
@@ -47,17 +49,21 @@ def _mentions(folded: str, name: str) -> bool:
     return False
 
 
-def prepare(question: str, medicines: Mapping[str, str] | None = None) -> Question:
+def prepare(question: str, medicines: Mapping[str, str] | None = None, speller: Speller | None = None) -> Question:
     """The question the retriever and the classifiers read (the same at training and at answer time)."""
-    text = clean(question) or question.strip()
+    text = written = clean(question) or question.strip()
+    notes = []
+    if speller is not None:
+        text, fixes = speller.fix(text)
+        if fixes:
+            notes.append("spelling: " + ", ".join(f"{a} → {b}" for a, b in fixes.items()))
     folded = fold(text)
     named = tuple(m for m in (medicines or {}) if _mentions(folded, m))
-    notes = []
     if named:
         extra = " ".join(dict.fromkeys(w for m in named for w in (medicines or {})[m].split()))
         text = f"{text} ({extra})"
         notes.append(f"medicines named: {', '.join(named)} → the sources' words: {extra}")
     ages = tuple(int(a) for a in _AGE.findall(folded) if int(a) < 120)
     amounts = tuple(int(a.replace(",", "")) for a in _AMOUNT.findall(folded))
-    return Question(original=question, text=text, tokens=tuple(tokenize(text)), ages=ages, amounts_mg=amounts,
+    return Question(original=question, text=text, written=written, tokens=tuple(tokenize(text)), ages=ages, amounts_mg=amounts,
                     medicines=named, notes=notes)

@@ -13,6 +13,7 @@ from assistant.embed import Embedder
 from assistant.index import LoadedIndex
 from assistant.learn.features import CANDIDATE_FEATURES, Candidates, Scorer
 from assistant.question import Question, prepare
+from assistant.spelling import speller_for
 from assistant.types import Hit
 
 
@@ -41,9 +42,10 @@ class Retriever:
         self.scorer = Scorer(self.chunks, index.vectors, index.lexical, index.sentence_rows, index.sentence_spans,
                              index.sentence_vectors, settings.candidates)
         self.row_of = {c.id: r for r, c in enumerate(self.chunks)}
+        self.speller = speller_for(self.chunks) if settings.spelling else None
 
     def analyse(self, question: str) -> Question:
-        return prepare(question, self.models.medicines)
+        return prepare(question, self.models.medicines, self.speller)
 
     def search(self, question: Question, only: list[int] | None = None, base: np.ndarray | None = None,
                k: int | None = None) -> Search:

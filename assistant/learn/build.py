@@ -20,6 +20,7 @@ from assistant.learn.models import LearnedModels
 from assistant.learn.train import Trainer
 from assistant.lexical import BM25Index
 from assistant.question import prepare
+from assistant.spelling import speller_for
 from assistant.types import Chunk, Document
 
 QUESTION_VECTORS = "bank_vectors.npy"
@@ -59,7 +60,8 @@ def learn(documents_dir: Path, documents: Sequence[Document], chunks: list[Chunk
     if not bank.questions or not settings.learn:
         models = LearnedModels(medicines=dict(bank.medicines), topics=list(bank.topics.values()))
         return Learned(models, {"questions": {"train": 0, "blind": 0}}, bank.fingerprint, bank.problems)
-    texts = [prepare(q.question, bank.medicines).text for q in bank.questions]
+    speller = speller_for(chunks) if settings.spelling else None
+    texts = [prepare(q.question, bank.medicines, speller).text for q in bank.questions]
     hashes = [_hash(t) for t in texts]
     todo = list(dict.fromkeys(h for h in hashes if h not in previous))
     fresh: dict[str, np.ndarray] = {}
@@ -74,7 +76,7 @@ def learn(documents_dir: Path, documents: Sequence[Document], chunks: list[Chunk
     qvecs = np.stack([fresh[h] if h in fresh else previous[h] for h in hashes]).astype(np.float32)
     rows, spans, svecs = sentences
     scorer = Scorer(chunks, vectors, lexical, rows, spans, svecs, settings.candidates)
-    result = Trainer(scorer, bank, settings, step).run(bank.questions, qvecs)
+    result = Trainer(scorer, bank, settings, step, speller).run(bank.questions, qvecs)
     result.metrics["problems"] = len(bank.problems)
     return Learned(result.models, result.metrics, bank.fingerprint, bank.problems,
                    (np.array(hashes), qvecs))

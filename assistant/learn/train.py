@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from assistant.learn.labels import Targets, targets
 from assistant.learn.linear import Fit, Inputs, LinearModel, auc, fit_logistic, folds, out_of_fold, stack
 from assistant.learn.models import LearnedModels, rank
 from assistant.question import Question, prepare
+from assistant.spelling import Speller
 
 Step = Callable[[str], None]
 
@@ -66,8 +67,10 @@ def _best_f(p: np.ndarray, y: np.ndarray, beta: float) -> float:
 
 
 class Trainer:
-    def __init__(self, scorer: Scorer, bank: Bank, settings: Settings, step: Step | None = None) -> None:
+    def __init__(self, scorer: Scorer, bank: Bank, settings: Settings, step: Step | None = None,
+                 speller: Speller | None = None) -> None:
         self.scorer = scorer
+        self.speller = speller
         self.bank = bank
         self.settings = settings
         self.step = step or (lambda _msg: None)
@@ -91,14 +94,14 @@ class Trainer:
                     base: np.ndarray) -> Inputs:
         feats = np.stack([self.scorer.question_features(c, s, q.tokens) for c, s, q in zip(cands, scores, qs,
                                                                                            strict=True)])
-        return self._inputs(np.hstack([feats, base]).astype(np.float32), [q.text for q in qs])
+        return self._inputs(np.hstack([feats, base]).astype(np.float32), [q.written for q in qs])
 
     def run(self, questions: Sequence[BankQuestion], vectors: np.ndarray) -> TrainingResult:
         started = time.perf_counter()
         s = self.settings
         cfg = AdapterConfig(s.adapter_temperature, s.adapter_l2, s.adapter_steps, s.adapter_learning_rate,
                             s.adapter_batch_size, s.learn_seed)
-        qs = [prepare(q.question, self.bank.medicines) for q in questions]
+        qs = [prepare(q.question, self.bank.medicines, self.speller) for q in questions]
         tg: Targets = targets(questions, self.scorer.chunks, self.scorer.sentence_rows, self.scorer.sentence_spans,
                               self.topics)
         train = np.array([i for i, q in enumerate(questions) if q.split == "train"], dtype=np.int64)
@@ -145,9 +148,13 @@ class Trainer:
 
         y_em = np.array([questions[i].emergency for i in train], dtype=np.int8)
         emergency_model = None
-        x_q = self._inputs(vectors[train], [qs[i].text for i in train])
+        x_q = self._inputs(vectors[train], [qs[i].written for i in train])
         if y_em.sum() >= 3 and (y_em == 0).any():
-            p = out_of_fold(x_q, y_em, k, self._fit(s.emergency_c))
+            # The threshold sits in the tail of the emergencies' probabilities: averaging several fold layouts
+            # keeps one unlucky split from moving it.
+            fit = self._fit(s.emergency_c)
+            p = np.mean([out_of_fold(x_q, y_em, k, replace(fit, seed=fit.seed + r))
+                         for r in range(s.emergency_oof_repeats)], axis=0)
             th = _threshold_for_recall(p, y_em == 1, s.emergency_max_miss)
             emergency_model = fit_logistic(x_q, y_em, self._fit(s.emergency_c), "emergency", th)
             metrics["oof"].update(emergency_auc=auc(y_em, p), emergency_threshold=round(th, 4),
@@ -156,7 +163,7 @@ class Trainer:
                                   emergency_false_alarms_at_full_recall=int(
                                       ((p >= _threshold_for_recall(p, y_em == 1, 0.0)) & (y_em == 0)).sum()))
 
-        cautions_model = self._cautions(tg, train, vectors, [q.text for q in qs], k, metrics)
+        cautions_model = self._cautions(tg, train, vectors, [q.written for q in qs], k, metrics)
         pool = sorted({self.scorer.chunks[r].id for i in train if questions[i].emergency for r in tg.chunk_rows[i]})
         models = LearnedModels(adapter=adapter, ranker=ranker, answerable=answerable_model,
                                emergency=emergency_model, cautions=cautions_model, emergency_pool=tuple(pool),
@@ -212,7 +219,7 @@ class Trainer:
                        false_abstention=round(float((p[ans] < th).mean()), 3) if ans.any() else None,
                        correct_abstention=round(float((p[~ans] < th).mean()), 3) if (~ans).any() else None)
         em = np.array([questions[i].emergency for i in blind])
-        texts = [qs[i].text for i in blind]
+        texts = [qs[i].written for i in blind]
         if models.emergency is not None:
             fired = models.emergency.probabilities(vectors[blind], texts)[:, 0] >= models.emergency.thresholds[0]
             out.update(emergency_recall=round(float(fired[em].mean()), 3) if em.any() else None,
