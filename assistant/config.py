@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     caution_search_hits: int = 10
     # An emergency this probable (and above the notice's threshold) is answered only from the toxicity passages.
     emergency_sure: float = 0.5
-    # Without a learned answerability model (no question bank): refuse below this adapted similarity.
+    # Without a learned answerability model (no bank, or no unanswerable question in it): refuse below this
+    # similarity of the frozen model (not the adapted one).
     min_similarity: float = 0.25
 
     # Learning in the rebuild (assistant/learn/): from the question bank in ``documents/questions/``.
