@@ -7,12 +7,14 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from assistant import conflicts, safety
 from assistant.answer import Candidate, choose_passages, show_disagreement
 from assistant.bank import CautionTopic
 from assistant.config import Settings
 from assistant.index import LoadedIndex
+from assistant.learn.linear import LinearModel, hashed_ngrams
 from assistant.passages import make_passage
 from assistant.question import Question
 from assistant.retrieve import Retriever, Search
@@ -36,9 +38,20 @@ class State:
     cautions: tuple[Passage, ...] = ()
     trace: list[TraceStep] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    _ngrams: dict[int, sparse.csr_matrix] = field(default_factory=dict)
+
+    def ngrams(self, dims: int) -> sparse.csr_matrix:
+        """The question's hashed character n-grams, computed once for all the classifiers that read them."""
+        if dims not in self._ngrams:
+            self._ngrams[dims] = hashed_ngrams([self.search.question.written if self.search else ""], dims)
+        return self._ngrams[dims]
 
     def note(self, step: str, detail: str, **data: object) -> None:
         self.trace.append(TraceStep(step, detail, dict(data)))
+
+
+def _ngrams_of(model: LinearModel, s: State) -> sparse.csr_matrix | None:
+    return None if model.ngram_weights is None else s.ngrams(model.ngram_weights.shape[0])
 
 
 class Pipeline:
@@ -83,7 +96,7 @@ class Pipeline:
         model = self.models.emergency
         if s.search is None or model is None:
             return
-        p = float(model.probabilities(s.search.base, [s.search.question.written])[0, 0])
+        p = float(model.probabilities(s.search.base, ngrams=_ngrams_of(model, s))[0, 0])
         th = float(model.thresholds[0])
         if p >= th:
             s.notice = safety.emergency_notice()
@@ -111,7 +124,7 @@ class Pipeline:
                    f"{'≥' if ok else '<'} {self.settings.min_similarity}", similarity=round(top, 4))
         else:
             x = np.concatenate([self.retriever.question_features(r), r.base])
-            p = float(model.probabilities(x, [r.question.written])[0, 0])
+            p = float(model.probabilities(x, ngrams=_ngrams_of(model, s))[0, 0])
             th = float(model.thresholds[0])
             s.answerable, ok = round(p, 4), p >= th
             s.note("answerability", f"p(answerable)={p:.3f} {'≥' if ok else '<'} threshold {th:.3f}",
@@ -123,17 +136,15 @@ class Pipeline:
             s.reason = "not_covered"
 
     def _candidates(self, r: Search) -> list[Candidate]:
-        dense = {(self.index.documents[h.chunk.doc_id].id, int(st)): float(sim)
-                 for h in r.hits[: self.settings.passage_candidates]
-                 for st, sim in self._sentence_sims(r, h.row)}
+        hits = r.hits[: self.settings.passage_candidates]
+        # The question's similarity to each sentence of these hits, by (document, sentence start).
+        mask = np.isin(self.index.sentence_rows, [h.row for h in hits])
+        doc_of = self.retriever.chunks
+        dense = {(doc_of[row].doc_id, start): sim for row, start, sim in zip(
+            self.index.sentence_rows[mask].tolist(), self.index.sentence_spans[mask, 0].tolist(),
+            r.candidates.sentence_similarities[mask].tolist(), strict=True)}
         return [(h.score, h, make_passage(h.chunk, self.index, h.score, list(r.question.tokens),
-                                          self.settings.max_passage_chars, dense))
-                for h in r.hits[: self.settings.passage_candidates]]
-
-    def _sentence_sims(self, r: Search, row: int) -> list[tuple[int, float]]:
-        mask = self.index.sentence_rows == row
-        return list(zip(self.index.sentence_spans[mask, 0].tolist(), r.candidates.sentence_similarities[mask].tolist(),
-                        strict=True))
+                                          self.settings.max_passage_chars, dense)) for h in hits]
 
     def select_passages(self, s: State) -> None:
         r = s.search
@@ -159,7 +170,7 @@ class Pipeline:
         model = self.models.cautions
         by_name = {t.name: t for t in self.models.topics}
         if model is not None:
-            p = model.probabilities(r.base, [r.question.written])[0]
+            p = model.probabilities(r.base, ngrams=_ngrams_of(model, s))[0]
             ranked = sorted(((float(pi), name) for pi, name, th in zip(p, model.labels, model.thresholds, strict=True)
                              if pi >= th and name in by_name), reverse=True)
             s.topics = [by_name[name] for _, name in ranked]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,6 @@ class LinearModel:
     thresholds: np.ndarray  # (labels,)
     ngram_weights: np.ndarray | None = None  # (hashed n-grams, labels)
     ngram_scale: float = 0.0
-    info: dict = field(default_factory=dict)
 
     def probabilities(self, x: np.ndarray, texts: Sequence[str] | None = None,
                       ngrams: sparse.csr_matrix | None = None) -> np.ndarray:
