@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.folder import check_inside
 from assistant.ingest import BANK_DIR, Problem
 from assistant.types import Document
 
@@ -145,29 +146,49 @@ def _topics(path: Path, resolver: _Resolver, bank: Bank) -> None:
             bank.problems.append(Problem(rel, f"topic {name!r} ignored: {exc}"))
 
 
+def _bank_files(documents_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
+    """name → path of the bank folder's files that may be read (regular files whose real path is inside the
+    documents folder), and a problem for every other entry."""
+    folder = documents_dir / BANK_DIR
+    root = documents_dir.resolve()
+    if not folder.is_dir():
+        return {}, []
+    if root not in folder.resolve().parents:
+        return {}, [Problem(BANK_DIR, "ignored: the question bank folder leads outside the documents folder")]
+    files: dict[str, Path] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        refused = check_inside(root, path)
+        if refused:
+            problems.append(Problem(f"{BANK_DIR}/{path.name}", refused))
+        else:
+            files[path.name] = path
+    return files, problems
+
+
 def bank_fingerprint(documents_dir: Path) -> dict[str, str]:
     """file name → sha256 of every file in the bank folder (what a build learned from)."""
-    folder = documents_dir / BANK_DIR
-    if not folder.is_dir():
-        return {}
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    files, _ = _bank_files(documents_dir)
+    return {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
 
 
 def load_bank(documents_dir: Path, documents: Sequence[Document]) -> Bank:
     """The bank of ``documents_dir`` (empty when it has none); every bad line is a named problem."""
     bank = Bank()
-    folder = documents_dir / BANK_DIR
-    if not folder.is_dir():
+    files, bank.problems = _bank_files(documents_dir)
+    if not files:
         return bank
     resolver = _Resolver(documents)
     bank.fingerprint = bank_fingerprint(documents_dir)
-    if (folder / CAUTIONS_FILE).is_file():
-        _topics(folder / CAUTIONS_FILE, resolver, bank)
-    if (folder / MEDICINES_FILE).is_file():
-        data = _read_json(folder / MEDICINES_FILE, bank, f"{BANK_DIR}/{MEDICINES_FILE}") or {}
+    if CAUTIONS_FILE in files:
+        _topics(files[CAUTIONS_FILE], resolver, bank)
+    if MEDICINES_FILE in files:
+        data = _read_json(files[MEDICINES_FILE], bank, f"{BANK_DIR}/{MEDICINES_FILE}") or {}
         bank.medicines = {str(k).lower(): str(v) for k, v in (data.get("medicines") or {}).items()}
     seen: set[str] = set()
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in (p for name, p in files.items() if name.endswith(".jsonl")):
         rel = f"{BANK_DIR}/{path.name}"
         split = "blind" if path.name.startswith("blind") else "train"
         try:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.folder import check_inside, walk
 from assistant.types import Document
 
 SUPPORTED = (".txt", ".md", ".markdown")
@@ -40,7 +41,11 @@ def slugify(name: str) -> str:
 
 def _load_catalog(folder: Path, problems: list[Problem]) -> dict[str, dict]:
     path = folder / CATALOG
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
+        return {}
+    refused = check_inside(folder, path)
+    if refused:
+        problems.append(Problem(CATALOG, f"catalog ignored: {refused.removeprefix('skipped: ')}"))
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -64,7 +69,11 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise ValueError(f"skipped: not UTF-8 text (invalid byte at offset {exc.start})") from exc
     # A byte-order mark is not part of the text people quote; offsets are into the decoded text.
-    return text[1:] if text.startswith("\ufeff") else text
+    if text.startswith("\ufeff"):
+        text = text[1:]
+        if not text.strip():
+            raise ValueError("skipped: the file is empty (only a byte-order mark)")
+    return text
 
 
 def _unique_id(rel: str, seen: set[str]) -> str:
@@ -93,10 +102,18 @@ def load_documents(folder: Path) -> tuple[list[Document], list[Problem]]:
     catalog = _load_catalog(folder, problems)
     docs: list[Document] = []
     seen: set[str] = set()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        rel = path.relative_to(folder).as_posix()
-        parts = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in parts) or rel == CATALOG or (len(parts) > 1 and parts[0] == BANK_DIR):
+    for entry in walk(folder):
+        rel, path, parts = entry.rel, entry.path, entry.rel.split("/")
+        if rel == CATALOG or parts[0] == BANK_DIR:
+            continue
+        if entry.is_dir:
+            if entry.problem:
+                problems.append(Problem(rel, entry.problem))
+            elif path.suffix.lower() in SUPPORTED:
+                problems.append(Problem(rel, "skipped: a folder, not a document (the files inside it are read)"))
+            continue
+        if entry.problem:
+            problems.append(Problem(rel, entry.problem))
             continue
         if path.suffix.lower() not in SUPPORTED:
             problems.append(Problem(rel, f"skipped: unsupported file type '{path.suffix or '(none)'}' "
