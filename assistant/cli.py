@@ -34,9 +34,10 @@ Examples:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: bool, quiet: bool) -> None:
     from assistant.embed import make_embedder
-    from assistant.index import IndexUnavailable, build_index, staleness
+    from assistant.index import build_index, staleness
     from assistant.ingest import CorpusError
     from assistant.progress import embedding_progress
+    from assistant.store import IndexUnavailable
 
     settings = _settings(documents_dir=documents_dir, index_dir=index_dir)
     try:
@@ -59,6 +60,10 @@ def index_command(documents_dir: Path | None, index_dir: Path | None, if_stale: 
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:  # e.g. the index folder is not writable; the previous index is untouched
         raise click.ClickException(f"cannot write the index in {settings.index_dir}: {exc}") from exc
+    except KeyboardInterrupt:
+        click.echo(f"Interrupted: nothing was changed; the previous index in {settings.index_dir} is still the one "
+                   "served.", err=True)
+        raise SystemExit(130) from None
     except Exception as exc:  # e.g. the embedding model failed part-way; nothing was swapped in
         raise click.ClickException(f"the build failed ({type(exc).__name__}: {exc}); "
                                    f"the previous index in {settings.index_dir} is unchanged") from exc
@@ -112,10 +117,14 @@ Examples:
 @click.option("--port", default=8000, show_default=True, type=int, envvar="ASSISTANT_PORT")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="ASSISTANT_INDEX_DIR",
               help="Index folder [default: index/].")
-def serve_command(host: str, port: int, index_dir: Path | None) -> None:
-    from assistant.server import serve
+@click.option("--documents", "documents_dir", type=click.Path(path_type=Path), envvar="ASSISTANT_DOCUMENTS_DIR",
+              help="Rebuild the index from this folder when it is stale [default: the folder it was built from].")
+def serve_command(host: str, port: int, index_dir: Path | None, documents_dir: Path | None) -> None:
+    from assistant.launch import serve
 
-    serve(_settings(host=host, port=port, index_dir=index_dir))
+    code = serve(_settings(host=host, port=port, index_dir=index_dir, documents_dir=documents_dir), documents_dir)
+    if code:
+        raise SystemExit(code)
 
 
 def _register_answer_commands() -> None:

@@ -14,7 +14,7 @@ from assistant.types import Answer, Passage
 
 def _load_assistant(index_dir: Path | None):  # type: ignore[no-untyped-def]
     from assistant.engine import Assistant
-    from assistant.index import IndexUnavailable
+    from assistant.store import IndexUnavailable
 
     settings = Settings(index_dir=index_dir) if index_dir else Settings()
     try:

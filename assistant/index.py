@@ -23,38 +23,12 @@ from assistant.chunking import chunk_units, sentence_records
 from assistant.config import CHUNKER_VERSION, Settings
 from assistant.embed import MODEL_DIMENSION, MODEL_ID, Embedder, batching_lengths, embed_all
 from assistant.learn.build import QUESTION_HASHES, QUESTION_VECTORS, Learned, learn, previous_question_vectors
-from assistant.learn.models import LearnedModels
 from assistant.lexical import BM25Index, tokenize
+from assistant.store import MANIFEST, IndexUnavailable, current_path, load_index, read_manifest
 from assistant.structure import parse_document
-from assistant.types import Chunk, Document, Reference
-from assistant.vectors import build_vector_index, load_vector_index, save_vector_index
-
-MANIFEST = "manifest.json"
-
-
-class IndexUnavailable(Exception):
-    """The index cannot be used; the message says what to do."""
-
-
-@dataclass
-class LoadedIndex:
-    path: Path
-    manifest: dict
-    documents: dict[str, Document]
-    chunks: list[Chunk]
-    searchable: list[int]  # vector / lexical row → position in ``chunks``
-    vectors: faiss.Index
-    lexical: BM25Index
-    sentence_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # sentence → vector row
-    sentence_spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
-    sentence_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
-    learned: LearnedModels = field(default_factory=LearnedModels)
-    # What the answering modules work out from this index alone (never from a question), on first use.
-    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def build_id(self) -> str:
-        return str(self.manifest.get("build_id", ""))
+from assistant.types import Chunk, Document
+from assistant.vectors import build_vector_index, save_vector_index
+from assistant.verify import file_hashes
 
 
 @dataclass
@@ -92,23 +66,22 @@ def _learning_fingerprint(settings: Settings) -> dict:
     return {n: getattr(settings, n) for n in names}
 
 
-def current_path(index_dir: Path) -> Path:
-    return index_dir / "current"
-
-
-def read_manifest(index_dir: Path) -> dict | None:
-    path = current_path(index_dir) / MANIFEST
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def staleness(documents_dir: Path, index_dir: Path, settings: Settings, model_id: str = MODEL_ID) -> str | None:
     """Why the index must be rebuilt, or None when it matches the documents and this code."""
+    if not current_path(index_dir).exists():
+        return "no index has been built yet"
     manifest = read_manifest(index_dir)
     if manifest is None:
-        return "no index has been built yet"
+        return "the index's manifest is missing or damaged"
+    try:
+        return _stale(manifest, documents_dir, settings, model_id)
+    except (AttributeError, KeyError, TypeError):
+        return "the index's manifest is damaged"
+
+
+def _stale(manifest: dict, documents_dir: Path, settings: Settings, model_id: str) -> str | None:
+    if not isinstance(manifest.get("model"), dict) or not isinstance(manifest.get("documents"), list):
+        return "the index's manifest is damaged"
     if manifest.get("model", {}).get("id") != model_id or manifest.get("chunker_version") != CHUNKER_VERSION:
         return "the index was built by another model or chunker version"
     if manifest.get("settings") != _settings_fingerprint(settings):
@@ -251,7 +224,10 @@ def build_index(
         problems.extend(learned.problems)
 
         previous = read_manifest(index_dir) or {}
-        old_docs = {d["path"]: d["sha256"] for d in previous.get("documents", [])}
+        try:
+            old_docs = {d["path"]: d["sha256"] for d in previous.get("documents", [])}
+        except (KeyError, TypeError):  # a damaged manifest: report as a first build
+            previous, old_docs = {}, {}
         new_docs = {d.path: d.sha256 for d in documents}
         build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         manifest = {
@@ -268,6 +244,7 @@ def build_index(
             "bank": learned.fingerprint,
             "learning_settings": _learning_fingerprint(settings),
             "learning": learned.metrics,
+            "documents_dir": str(documents_dir.resolve()),
         }
         _write_build(index_dir, build_id, manifest, documents, chunks, searchable, vindex, lexical,
                      (s_rows, s_spans, s_vectors, [r.hash for r in sentences]), learned)
@@ -309,6 +286,7 @@ def _write_build(index_dir: Path, build_id: str, manifest: dict, documents: list
         if learned.question_vectors is not None:
             np.save(tmp / QUESTION_HASHES, learned.question_vectors[0])
             np.save(tmp / QUESTION_VECTORS, learned.question_vectors[1])
+        manifest["files"] = file_hashes(tmp)  # checked on load: a file from another build is refused
         # The manifest is written last: a build folder without one is incomplete.
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         for f in tmp.iterdir():
@@ -336,53 +314,3 @@ def _cleanup(builds: Path, keep: set[str]) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def _reference(d: dict) -> Reference:
-    return Reference(**d)
-
-
-def _chunk(d: dict) -> Chunk:
-    d["section_path"] = tuple(d["section_path"])
-    d["sentences"] = tuple(tuple(s) for s in d["sentences"])
-    d["markers"] = tuple(d["markers"])
-    return Chunk(**d)
-
-
-def load_index(index_dir: Path, model_id: str = MODEL_ID, dimension: int | None = None,
-               check_chunker: bool = True) -> LoadedIndex:
-    """Load the served build; refuse one built for another model or chunker, saying how to fix it."""
-    link = current_path(index_dir)
-    if not link.exists():
-        raise IndexUnavailable(f"No index in {index_dir}. Build it with: assistant index --index {index_dir}")
-    path = link.resolve()  # resolve once, so a swap during loading cannot mix two builds
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise IndexUnavailable(f"{path / MANIFEST}: unreadable ({exc}). Rebuild with: assistant index") from exc
-    model = manifest.get("model", {})
-    if model.get("id") != model_id or (dimension is not None and model.get("dimension") != dimension):
-        raise IndexUnavailable(
-            f"The index in {index_dir} was built with {model.get('id')} ({model.get('dimension')} dims) but "
-            f"this assistant uses {model_id}. Rebuild it with: assistant index")
-    if check_chunker and manifest.get("chunker_version") != CHUNKER_VERSION:
-        raise IndexUnavailable(
-            f"The index in {index_dir} was built by chunker version {manifest.get('chunker_version')}, this "
-            f"code is version {CHUNKER_VERSION}. Rebuild it with: assistant index")
-    try:
-        raw_docs = json.loads((path / "documents.json").read_text(encoding="utf-8"))
-        documents = {}
-        for d in raw_docs:
-            d["references"] = tuple(_reference(r) for r in d.get("references", []))
-            documents[d["id"]] = Document(**d)
-        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-            chunks = [_chunk(json.loads(line)) for line in fh if line.strip()]
-        searchable = np.load(path / "vector_ids.npy").tolist()
-        vectors = load_vector_index(path / "vectors.faiss")
-        lexical = BM25Index.load(path)
-        s_rows = np.load(path / "sentence_rows.npy")
-        s_spans = np.load(path / "sentence_spans.npy")
-        s_vectors = np.load(path / "sentence_vectors.npy")
-        learned = LearnedModels.load(path, manifest.get("learned"))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise IndexUnavailable(f"The index in {path} is damaged ({exc}). Rebuild it with: assistant index") from exc
-    return LoadedIndex(path, manifest, documents, chunks, searchable, vectors, lexical, s_rows, s_spans, s_vectors,
-                       learned)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from assistant.index import LoadedIndex
 from assistant.lexical import BM25Index, token_set
+from assistant.store import LoadedIndex
 from assistant.types import Chunk, Passage, Reference, Span
 
 MIN_STANDALONE = 140

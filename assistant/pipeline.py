@@ -13,11 +13,11 @@ from assistant import conflicts, safety
 from assistant.answer import Candidate, choose_passages, show_disagreement
 from assistant.bank import CautionTopic
 from assistant.config import Settings
-from assistant.index import LoadedIndex
 from assistant.learn.linear import LinearModel, hashed_ngrams
 from assistant.passages import make_passage
 from assistant.question import Question
 from assistant.retrieve import Retriever, Search
+from assistant.store import LoadedIndex
 from assistant.types import Answer, Notice, Passage, TraceStep
 
 TRACE_HITS = 5  # hits shown in the trace

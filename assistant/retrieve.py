@@ -10,10 +10,10 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.embed import Embedder
-from assistant.index import LoadedIndex
 from assistant.learn.features import CANDIDATE_FEATURES, Candidates, Scorer
 from assistant.question import Question, prepare
 from assistant.spelling import speller_for
+from assistant.store import LoadedIndex
 from assistant.types import Hit
 
 

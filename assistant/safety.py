@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assistant.bank import CautionTopic, Quote
-from assistant.index import LoadedIndex
 from assistant.lexical import tokenize
 from assistant.passages import make_passage
+from assistant.store import LoadedIndex
 from assistant.types import Chunk, Hit, Notice, Passage, Span
 
 EMERGENCY_TEXT = (

@@ -143,6 +143,9 @@ class HealthOut(BaseModel):
     chunker_version: str | None = None
     documents: list[dict[str, Any]] = []
     counts: dict[str, Any] | None = None
+    documents_dir: str | None = Field(None, description="The documents folder the served build was made from.")
+    refused: dict[str, str] | None = Field(
+        None, description="The newest build that was not served because it failed its checks: build_id, reason, at.")
 
 
 class ErrorOut(BaseModel):

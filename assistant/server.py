@@ -1,4 +1,6 @@
-"""The FastAPI application (``create_app``) and ``serve``: make sure the index exists, then run uvicorn."""
+"""The FastAPI application (``create_app``): the API, the web chat, their middleware and error responses.
+
+``assistant serve`` (choosing, checking and serving an index) is ``assistant.launch``."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import contextlib
 import hashlib
 import logging
 import re
-import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -284,48 +285,3 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.add_api_route("/docs", _docs(app), methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
-
-
-def ensure_index(settings: Settings) -> None:
-    """Build the index first when it is missing or stale (documents, model, chunker or settings changed)."""
-    from assistant.embed import make_embedder
-    from assistant.index import build_index, staleness
-    from assistant.progress import embedding_progress
-
-    reason = staleness(settings.documents_dir, settings.index_dir, settings)
-    if reason is None:
-        return
-    print(f"Building the index in {settings.index_dir} first: {reason}.", file=sys.stderr)
-    summary = build_index(settings.documents_dir, settings.index_dir, lambda: make_embedder(settings), settings,
-                          progress=embedding_progress())
-    for problem in summary.problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    print(f"Indexed {summary.documents} documents ({summary.chunks} chunks) in {summary.seconds:.1f} s.",
-          file=sys.stderr)
-
-
-def serve(settings: Settings) -> None:
-    """``assistant serve``: ensure the index, then serve the chat and the API (127.0.0.1 by default)."""
-    import uvicorn
-
-    from assistant.index import IndexUnavailable
-    from assistant.ingest import CorpusError
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
-    try:
-        ensure_index(settings)
-    except (CorpusError, IndexUnavailable) as exc:
-        sys.exit(f"Cannot build the index: {exc}")
-    app = create_app(settings=settings)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info"))
-    print(f"Serving the chat on http://{settings.host}:{settings.port}/ (API docs at /docs)", file=sys.stderr)
-    try:
-        server.run()
-    except SystemExit:  # uvicorn exits this way when the lifespan start-up failed
-        if app.state.startup_error is None:
-            raise
-    if app.state.startup_error is not None:
-        sys.exit(f"Cannot start the server: {app.state.startup_error}\n"
-                 f"Rebuild the index with: assistant index --index {settings.index_dir}")
-    if not server.started:
-        sys.exit(1)

@@ -14,7 +14,8 @@ import numpy as np
 from assistant.chunking import chunk_units
 from assistant.config import Settings
 from assistant.embed import MODEL_DIMENSION, MODEL_ID
-from assistant.index import BuildSummary, LoadedIndex, build_index, load_index
+from assistant.index import BuildSummary, build_index
+from assistant.store import LoadedIndex, load_index
 from assistant.structure import ParsedDocument, parse_document
 from assistant.types import Chunk, Unit
 from assistant.vectors import search as vector_search

@@ -12,7 +12,7 @@ import assistant.embed
 from assistant.cli import main
 from assistant.config import Settings
 from assistant.embed import MODEL_DIMENSION, MODEL_ID
-from assistant.index import load_index, read_manifest
+from assistant.store import load_index, read_manifest
 from tests.fakes import FakeEmbedder
 from tests.helpers_index import PROJECT_DOCUMENTS, QUIRKS, TETRACYCLINE_ROW, RealSizedFake, copy_corpus, fake_build
 

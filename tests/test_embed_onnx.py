@@ -82,7 +82,7 @@ def test_answering_shares_the_cores_among_concurrent_questions(fresh_factory: No
     assert query_threads(Settings(ask_concurrency=32)) == 1
     monkeypatch.setattr(assistant.engine, "load_index", lambda *args, **kwargs: object())
     monkeypatch.setattr(assistant.engine, "Retriever", lambda *args: None)
-    monkeypatch.setattr(assistant.engine, "Pipeline", lambda *args: None)
+    monkeypatch.setattr(assistant.engine.Assistant, "_checked", lambda self, index: None)
     assistant.engine.Assistant.load(Settings(index_dir=tmp_path, ask_concurrency=2))
     assert FakeOnnxEmbedder.made[-1]["busy_threads"] == 4, "questions at the same time share the cores"
 

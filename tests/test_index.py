@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 import assistant.index as index_module
+import assistant.store as store_module
 from assistant.config import CHUNKER_VERSION, Settings
-from assistant.index import IndexUnavailable, current_path, load_index, read_manifest, staleness
+from assistant.index import staleness
 from assistant.ingest import CorpusError
+from assistant.store import IndexUnavailable, current_path, load_index, read_manifest
 from tests.fakes import FAKE_MODEL_ID, FakeEmbedder
 from tests.helpers_index import (
     PROJECT_DOCUMENTS,
@@ -264,6 +266,7 @@ def test_load_refuses_another_model_or_dimension(corpus: tuple[Path, Path]) -> N
 def test_load_refuses_another_chunker_version(corpus: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     docs, index_dir = corpus
     monkeypatch.setattr(index_module, "CHUNKER_VERSION", "999")
+    monkeypatch.setattr(store_module, "CHUNKER_VERSION", "999")
     with pytest.raises(IndexUnavailable, match=f"chunker version {CHUNKER_VERSION}, this code is version 999.*Rebuild"):
         fake_load(index_dir)
     assert staleness(docs, index_dir, Settings(), FAKE_MODEL_ID) == "the index was built by another model or chunker version"

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.index import LoadedIndex, build_index, load_index
+from assistant.index import build_index
+from assistant.store import LoadedIndex, load_index
 from assistant.vectors import search as vector_search
 from tests.helpers_index import PROJECT_DOCUMENTS, TETRACYCLINE_ROW
 

@@ -12,7 +12,8 @@ import pytest
 
 from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.index import build_index, load_index, staleness
+from assistant.index import build_index, staleness
+from assistant.store import load_index
 from tests.fakes import FAKE_MODEL_ID, FakeEmbedder
 
 DATA = Path(__file__).parent / "data" / "learning"

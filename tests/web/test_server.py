@@ -5,17 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant import server
 from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.index import IndexUnavailable, build_index
+from assistant.index import build_index
 from assistant.server import create_app
+from assistant.store import IndexUnavailable
 from tests.fakes import FAKE_MODEL_ID, FakeEmbedder
 from tests.web.conftest import DocumentTexts, check_answer, live_server
 
@@ -181,48 +180,3 @@ def test_lifespan_failure_is_recorded(tiny_settings: Settings, monkeypatch: pyte
     with pytest.raises(IndexUnavailable), TestClient(app):
         pass
     assert isinstance(app.state.startup_error, IndexUnavailable)
-
-
-def test_ensure_index_builds_only_when_stale(tiny_settings: Settings, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    import assistant.index as index_module
-
-    built: list[Path] = []
-
-    def fake_build(documents_dir: Path, index_dir: Path, *args: object, **kwargs: object) -> object:
-        built.append(index_dir)
-        return index_module.BuildSummary("b", 5, {}, 10, 8, 8, 0, 0.1)
-
-    monkeypatch.setattr(index_module, "build_index", fake_build)
-    monkeypatch.setattr(index_module, "staleness", lambda *a, **k: "no index has been built yet")
-    server.ensure_index(tiny_settings)
-    assert built == [tiny_settings.index_dir]
-    assert "no index has been built yet" in capsys.readouterr().err
-
-    monkeypatch.setattr(index_module, "staleness", lambda *a, **k: None)
-    server.ensure_index(tiny_settings)
-    assert len(built) == 1
-
-
-def test_serve_says_clearly_when_the_index_cannot_be_loaded(tiny_settings: Settings,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    def load(settings: Settings | None = None) -> Assistant:
-        raise IndexUnavailable("The index was built with another/model (8 dims). Rebuild it with: assistant index")
-
-    monkeypatch.setattr(server, "ensure_index", lambda settings: None)
-    monkeypatch.setattr(Assistant, "load", staticmethod(load))
-    settings = tiny_settings.model_copy(update={"port": 0})
-    outcome: list[BaseException] = []
-
-    def run() -> None:  # in its own thread: the main thread may already run an event loop (Playwright)
-        try:
-            server.serve(settings)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=60)
-    assert len(outcome) == 1 and isinstance(outcome[0], SystemExit)
-    message = str(outcome[0].code)
-    assert "Cannot start the server" in message and "another/model" in message and "assistant index" in message
