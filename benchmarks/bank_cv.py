@@ -45,7 +45,8 @@ def main() -> None:
     from assistant.embed import make_embedder
     from assistant.engine import Assistant
     from assistant.evaluate import evaluate, load_set
-    from assistant.index import build_index, load_index
+    from assistant.index import build_index
+    from assistant.store import load_index
 
     with common.scratch("bank-cv") as tmp:
         docs = tmp / "documents"

@@ -121,8 +121,9 @@ def main() -> None:
     from assistant.embed import SentenceTransformerEmbedder, query_threads
     from assistant.embed_onnx import OnnxEmbedder, ensure_model
     from assistant.engine import Assistant
-    from assistant.index import build_index, load_index
+    from assistant.index import build_index
     from assistant.retrieve import Retriever
+    from assistant.store import load_index
 
     reps = 1 if args.quick else 5
     questions = common.dev_questions()

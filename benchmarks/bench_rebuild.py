@@ -61,7 +61,8 @@ def throughput(embedder: Embedder, raw: Callable[[list[str]], object], docs: Pat
                settings: Settings, names: tuple[str, str]) -> dict:
     """``build_index`` vs ``raw(texts)`` (the embedder alone on the texts the build embedded) and vs the
     embedder on the build's own batches of 32, twice each, interleaved; best of two."""
-    from assistant.index import build_index, load_index
+    from assistant.index import build_index
+    from assistant.store import load_index
 
     builds, raws, batched = [], [], []
     texts: list[str] = []
@@ -91,7 +92,8 @@ def main() -> None:
     common.offline_env()
     from assistant.config import Settings
     from assistant.embed import SentenceTransformerEmbedder, make_embedder
-    from assistant.index import build_index, load_index, staleness
+    from assistant.index import build_index, staleness
+    from assistant.store import load_index
 
     n_docs = 60 if args.quick else 150
     info = common.machine_info()

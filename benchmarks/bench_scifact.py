@@ -107,9 +107,9 @@ def main() -> None:
     from assistant.config import Settings
     from assistant.embed import MODEL_ID, SentenceTransformerEmbedder, embed_all
     from assistant.embed_onnx import INT8_MODEL_ID, OnnxEmbedder
-    from assistant.index import load_index
     from assistant.lexical import BM25Index, tokenize
     from assistant.retrieve import Retriever
+    from assistant.store import load_index
 
     info = common.machine_info()
     corpus, queries = read_corpus(), read_queries()
