@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant import api, web
 from assistant.config import Settings
 from assistant.engine import Assistant
+from assistant.httpguard import uvicorn_options
 
 log = logging.getLogger("assistant.server")
 
@@ -210,10 +211,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     reason = body_parse_failure(exc.__cause__) if exc.status_code == 400 else None
     if reason is not None:  # the same 422 as every other bad body, not an undocumented 400
         return _invalid([{"type": "json_unreadable", "loc": ("body",), "ctx": {"error": reason}}])
+    headers = getattr(exc, "headers", None)
     if _wants_html(request) and exc.status_code in (404, 405):
         title = "Page not found" if exc.status_code == 404 else "Not allowed"
         return web.render_error(request, exc.status_code, title, "There is nothing here. Go back to the chat.")
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    if _wants_html(request) and exc.status_code == 503:
+        page = web.render_error(request, 503, "Busy", str(exc.detail))
+        page.headers.update(headers or {})
+        return page
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # Nobody reads this (the connection is closed); 499 is nginx's "client closed request", for the logs.
+    return Response(status_code=499)
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:  # reached only if a middleware itself fails
@@ -293,6 +304,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.ask_pool = None  # made by the lifespan (or on first use)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(api.ClientGone, _client_gone)
     app.add_exception_handler(Exception, _unhandled)
     # Added last = outermost: headers go on every response, including the 413 and the 500.
     app.add_middleware(InternalErrorMiddleware)
@@ -336,7 +348,8 @@ def serve(settings: Settings) -> None:
     except (CorpusError, IndexUnavailable) as exc:
         sys.exit(f"Cannot build the index: {exc}")
     app = create_app(settings=settings)
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info",
+                                           **uvicorn_options(settings)))
     print(f"Serving the chat on http://{settings.host}:{settings.port}/ (API docs at /docs)", file=sys.stderr)
     try:
         server.run()
