@@ -99,9 +99,15 @@ async def run_limited(request: Request, work: Callable[[], T]) -> T:
 
 router = APIRouter()
 
-_ERRORS: dict[int | str, dict] = {
-    422: {"model": ValidationErrorOut, "description": "The request is invalid; `detail` says what to change."},
+# Every status an operation can answer is documented (the fuzz test checks): any request can be too large, and
+# nothing is served before the index is loaded.
+_COMMON: dict[int | str, dict] = {
     413: {"model": ErrorOut, "description": "The request body is larger than the server accepts."},
+    503: {"model": ErrorOut, "description": "The index is not loaded yet."},
+}
+_ERRORS: dict[int | str, dict] = {
+    **_COMMON,
+    422: {"model": ValidationErrorOut, "description": "The request is invalid; `detail` says what to change."},
     503: {"model": ErrorOut, "description": "Too many questions are waiting (`ASSISTANT_ASK_QUEUE_LIMIT`), or the "
                                             "index is not loaded yet: ask again after `Retry-After` seconds.",
           "headers": {"Retry-After": {"description": "Seconds to wait before asking again (with a full queue).",
@@ -125,14 +131,14 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
     return Response(await run_limited(request, work), media_type="application/json")
 
 
-@router.get("/api/documents", response_model=list[DocumentSummaryOut], tags=["documents"],
+@router.get("/api/documents", response_model=list[DocumentSummaryOut], tags=["documents"], responses=_COMMON,
             summary="List the indexed documents")
 def documents(assistant: AssistantDep) -> list[DocumentSummaryOut]:
     return [document_summary_out(d) for d in sorted(assistant.documents(), key=lambda d: d.title.lower())]
 
 
 @router.get("/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"],
-            responses={404: {"model": ErrorOut, "description": "No document has this id."}},
+            responses={**_COMMON, 404: {"model": ErrorOut, "description": "No document has this id."}},
             summary="One document's full text")
 def document(doc_id: str, assistant: AssistantDep) -> DocumentOut:
     doc = assistant.document(doc_id)
@@ -143,7 +149,7 @@ def document(doc_id: str, assistant: AssistantDep) -> DocumentOut:
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["service"],
-            responses={503: {"model": ErrorOut, "description": "The index is not loaded yet."}},
+            responses=_COMMON,
             summary="Liveness, and what the served index was built from")
 def healthz(assistant: AssistantDep) -> HealthOut:
     return HealthOut(**assistant.status())
