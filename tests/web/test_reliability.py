@@ -243,3 +243,27 @@ def test_the_deadline_never_cuts_a_slow_answer_or_a_kept_alive_connection(
         assert second.status == 200 and json.loads(second.read()) == answer
         assert kept.sock is sock, "the same connection answered both"
         kept.close()
+
+
+def test_serve_gives_uvicorn_the_connection_limits(tiny_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from assistant import server
+
+    configs: list[uvicorn.Config] = []
+
+    class NoServer:
+        started = True
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            configs.append(config)
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn, "Server", NoServer)
+    monkeypatch.setattr(server, "ensure_index", lambda settings: None)
+    server.serve(tiny_settings.model_copy(update={"request_read_timeout": 3.5, "keep_alive_timeout": 4}))
+    [config] = configs
+    assert config.timeout_keep_alive == 4
+    assert isinstance(config.http, type) and getattr(config.http, "request_read_timeout", None) == 3.5
