@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser index run test lint unit bench clean
+.PHONY: install browser index run test lint unit fuzz bench clean
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ unit: install
 
 test: install browser lint
 	$(VENV)/bin/pytest
+
+# The schemathesis run of make test (20 s), for longer: make fuzz FUZZ_SECONDS=300 (FUZZ_SEED=N for another seed).
+FUZZ_SECONDS ?= 120
+fuzz: install
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(VENV)/bin/pytest -m fuzz -s tests/web/test_fuzz.py
 
 # make bench BENCH_ARGS=--quick   or   make bench BENCH_ARGS="--quick --only latency http"
 BENCH_ARGS ?=

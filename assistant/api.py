@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from starlette.types import Receive
 
-from assistant.askpool import AskPool
+from assistant.askpool import AskPool, QueueFull
 from assistant.config import Settings
 from assistant.engine import Assistant
 from assistant.schemas import (
@@ -51,24 +52,66 @@ def ask_pool(app: FastAPI) -> AskPool:
 
 
 def make_ask_pool(settings: Settings) -> AskPool:
-    return AskPool(max(1, settings.ask_concurrency), "ask")
+    return AskPool(max(1, settings.ask_concurrency), "ask", limit=settings.ask_queue_limit)
+
+
+class ClientGone(Exception):
+    """The client hung up while its question waited: it was dropped (or its answer is), and nothing is sent."""
+
+
+def _busy(app: FastAPI) -> HTTPException:
+    settings = getattr(app.state, "settings", None)
+    retry_after = settings.ask_retry_after if isinstance(settings, Settings) else Settings().ask_retry_after
+    return HTTPException(status_code=503, headers={"Retry-After": str(retry_after)},
+                         detail=f"Too many questions are waiting to be answered; ask again in {retry_after} s.")
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Returns when the client has gone. The body was read already, so ``receive`` has nothing else to say."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def run_limited(request: Request, work: Callable[[], T]) -> T:
     """Run CPU-bound ``work`` (an ``ask``) on one of ``ask_concurrency`` threads; more wait in the pool's queue.
 
-    Never an error while waiting, and no more threads than cores competing for the CPU (32 ``ask`` calls
-    at once on 2 cores thrash). See ``askpool`` for why this pool and not a capacity limiter in front of
-    anyio's threads or a ``ThreadPoolExecutor``.
+    No more threads than cores compete for the CPU (32 ``ask`` calls at once on 2 cores thrash); see ``askpool``
+    for why this pool and not a capacity limiter in front of anyio's threads or a ``ThreadPoolExecutor``. At most
+    ``ask_queue_limit`` wait (beyond: 503 with ``Retry-After``), and one whose client hangs up while it waits
+    leaves the queue without running (``ClientGone``).
     """
-    return await asyncio.wrap_future(ask_pool(request.app).submit(work))
+    try:
+        future = ask_pool(request.app).submit(work)
+    except QueueFull:
+        raise _busy(request.app) from None
+    answer = asyncio.wrap_future(future)
+    gone = asyncio.ensure_future(_disconnected(request.receive))
+    try:
+        await asyncio.wait((answer, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not answer.done():  # the client went away (or this request was cancelled): a waiting call never runs
+            answer.cancel()
+    if answer.cancelled():
+        raise ClientGone
+    return answer.result()
 
 
 router = APIRouter()
 
-_ERRORS: dict[int | str, dict] = {
-    422: {"model": ValidationErrorOut, "description": "The request is invalid; `detail` says what to change."},
+# Every status an operation can answer is documented (the fuzz test checks): any request can be too large, and
+# nothing is served before the index is loaded.
+_COMMON: dict[int | str, dict] = {
     413: {"model": ErrorOut, "description": "The request body is larger than the server accepts."},
+    503: {"model": ErrorOut, "description": "The index is not loaded yet."},
+}
+_ERRORS: dict[int | str, dict] = {
+    **_COMMON,
+    422: {"model": ValidationErrorOut, "description": "The request is invalid; `detail` says what to change."},
+    503: {"model": ErrorOut, "description": "Too many questions are waiting (`ASSISTANT_ASK_QUEUE_LIMIT`), or the "
+                                            "index is not loaded yet: ask again after `Retry-After` seconds.",
+          "headers": {"Retry-After": {"description": "Seconds to wait before asking again (with a full queue).",
+                                      "schema": {"type": "integer"}}}},
 }
 
 
@@ -88,14 +131,14 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
     return Response(await run_limited(request, work), media_type="application/json")
 
 
-@router.get("/api/documents", response_model=list[DocumentSummaryOut], tags=["documents"],
+@router.get("/api/documents", response_model=list[DocumentSummaryOut], tags=["documents"], responses=_COMMON,
             summary="List the indexed documents")
 def documents(assistant: AssistantDep) -> list[DocumentSummaryOut]:
     return [document_summary_out(d) for d in sorted(assistant.documents(), key=lambda d: d.title.lower())]
 
 
 @router.get("/api/documents/{doc_id}", response_model=DocumentOut, tags=["documents"],
-            responses={404: {"model": ErrorOut, "description": "No document has this id."}},
+            responses={**_COMMON, 404: {"model": ErrorOut, "description": "No document has this id."}},
             summary="One document's full text")
 def document(doc_id: str, assistant: AssistantDep) -> DocumentOut:
     doc = assistant.document(doc_id)
@@ -106,7 +149,7 @@ def document(doc_id: str, assistant: AssistantDep) -> DocumentOut:
 
 
 @router.get("/healthz", response_model=HealthOut, tags=["service"],
-            responses={503: {"model": ErrorOut, "description": "The index is not loaded yet."}},
+            responses=_COMMON,
             summary="Liveness, and what the served index was built from")
 def healthz(assistant: AssistantDep) -> HealthOut:
     return HealthOut(**assistant.status())

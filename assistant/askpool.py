@@ -25,13 +25,21 @@ T = TypeVar("T")
 _Job = tuple[Future, Callable[[], Any]]
 
 
-class AskPool:
-    """Run calls on at most ``size`` threads, started as needed; calls beyond that wait in first-in, first-out order."""
+class QueueFull(RuntimeError):
+    """Every thread is busy and ``limit`` calls are already waiting."""
 
-    def __init__(self, size: int, name: str = "ask") -> None:
+
+class AskPool:
+    """Run calls on at most ``size`` threads, started as needed; calls beyond that wait in first-in, first-out order,
+    at most ``limit`` of them (``None``: no limit). A waiting call whose future is cancelled leaves the queue at once."""
+
+    def __init__(self, size: int, name: str = "ask", limit: int | None = None) -> None:
         if size < 1:
             raise ValueError(f"a pool needs at least one thread, not {size}")
+        if limit is not None and limit < 0:
+            raise ValueError(f"a queue limit cannot be negative, not {limit}")
         self.size = size
+        self.limit = limit
         self._name = name
         self._lock = threading.Lock()
         self._pending: deque[_Job] = deque()
@@ -39,8 +47,16 @@ class AskPool:
         self._started = 0
         self._closed = False
 
+    @property
+    def waiting(self) -> int:
+        """How many calls wait for a thread."""
+        return len(self._pending)
+
     def submit(self, fn: Callable[[], T]) -> Future[T]:
-        """``fn()`` on a pool thread; cancelling the future before it starts means it never runs."""
+        """``fn()`` on a pool thread; cancelling the future before it starts means it never runs.
+
+        ``QueueFull`` when every thread is busy and ``limit`` calls already wait.
+        """
         future: Future[T] = Future()
         job: _Job = (future, fn)
         with self._lock:
@@ -52,9 +68,22 @@ class AskPool:
                 threading.Thread(target=self._work, args=(job,), daemon=True,
                                  name=f"{self._name}-{self._started}").start()
                 self._started += 1
+            elif self.limit is not None and len(self._pending) >= self.limit:
+                raise QueueFull(f"{self.size} calls are running and {len(self._pending)} are waiting")
             else:
                 self._pending.append(job)
+                future.add_done_callback(self._forget)
         return future
+
+    def _forget(self, future: Future) -> None:
+        """A waiting call was cancelled: its place in the queue is free now, not when a thread reaches it."""
+        if not future.cancelled():
+            return
+        with self._lock:  # not there any more if a thread took it or the pool shut down
+            for i, (waiting, _) in enumerate(self._pending):
+                if waiting is future:
+                    del self._pending[i]
+                    return
 
     def shutdown(self) -> None:
         """No new calls; waiting calls are cancelled; idle threads end, busy ones after their call."""

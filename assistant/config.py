@@ -109,5 +109,18 @@ class Settings(BaseSettings):
     # while one question is in Python (holding the GIL) another's embedding can use the core. Over HTTP on
     # 2 cores, median of 3–4 rounds against the engine alone: 2 → 78–83 % at 8 connections, 3 → 81–90 %.
     ask_concurrency: int = Field(default_factory=lambda: (os.cpu_count() or 1) + 1, ge=1)
+    # At most this many more questions wait for a thread; beyond it the server answers 503 with a Retry-After of
+    # ``ask_retry_after`` seconds. A waiting question whose client hangs up leaves the queue at once (it never runs).
+    # 64 waiting behind 3 threads is 1–3 s of work on 2 cores (a question takes 20–40 ms), and more than the 32
+    # connections of the HTTP benchmark. 300 clients that hung up after 0.3 s: the next question took 2.7 s
+    # before, 0.17 s with this (1,000: 5.9 s → 0.4 s).
+    ask_queue_limit: int = Field(default=64, ge=0)
+    ask_retry_after: int = Field(default=2, ge=1)
+    # A connection must deliver a whole request (headers and body) within this many seconds of opening, or of its
+    # first byte after the previous answer; otherwise it is closed (uvicorn has no such timeout of its own, so
+    # connections that never finish their headers were held forever). Idle kept-alive connections close after
+    # ``keep_alive_timeout`` seconds (uvicorn's ``timeout_keep_alive``).
+    request_read_timeout: float = Field(default=10.0, gt=0)
+    keep_alive_timeout: int = Field(default=5, ge=1)
     # Seconds between checks of the index manifest by a running server (0 disables).
     reload_interval: float = 2.0

@@ -110,6 +110,7 @@ def serve(settings: Settings, documents: Path | None = None) -> int:
     import uvicorn
 
     from assistant.engine import Assistant
+    from assistant.httpguard import uvicorn_options
     from assistant.server import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
@@ -127,7 +128,7 @@ def serve(settings: Settings, documents: Path | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     app = create_app(assistant, settings)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="info", **uvicorn_options(settings)))
     print(f"Serving the chat on http://{settings.host}:{settings.port}/ (API docs at /docs); "
           f"index build {assistant.index.build_id} from {settings.index_dir}. Stop with Ctrl+C.", file=sys.stderr)
     try:

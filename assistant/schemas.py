@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from typing import Any
 
@@ -32,6 +34,37 @@ def clean_question(value: str) -> str:
     return question
 
 
+def top_k_value(value: object) -> int:
+    """``top_k`` as a JSON number: a whole number from 1 to 10, written ``6`` or ``6.0``; ``ValueError`` else.
+
+    JSON Schema's ``integer`` is any number whose fractional part is zero, so ``6.0`` is the integer 6.
+    """
+    whole = f"top_k must be a whole number from {MIN_TOP_K} to {MAX_TOP_K}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(whole)
+    if isinstance(value, float):
+        if not (math.isfinite(value) and value.is_integer()):
+            raise ValueError(whole)
+        value = int(value)
+    if value < MIN_TOP_K:
+        raise ValueError(f"top_k must be at least {MIN_TOP_K}")
+    if value > MAX_TOP_K:
+        raise ValueError(f"top_k must be at most {MAX_TOP_K}")
+    return value
+
+
+def form_top_k(raw: object) -> int:
+    """``top_k`` sent as text (the no-JavaScript form), read as the JSON path reads it: a JSON number (so not
+    ``+3``, ``03``, ``1_0`` or other scripts' digits), then the same rule; blank is the default."""
+    if raw is None or raw == "":
+        return DEFAULT_TOP_K
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except (ValueError, RecursionError):  # not JSON, or a number with more digits than Python converts
+        value = None
+    return top_k_value(value)
+
+
 class AskRequest(BaseModel):
     """A question for ``POST /api/ask``."""
 
@@ -39,8 +72,9 @@ class AskRequest(BaseModel):
         "examples": [{"question": "How much magnesium glycinate should I take for sleep?", "top_k": 3}]})
 
     question: str = Field(strict=True, description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
-    top_k: int = Field(DEFAULT_TOP_K, strict=True, ge=MIN_TOP_K, le=MAX_TOP_K,
-                       description="How many answer passages at most.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=MIN_TOP_K, le=MAX_TOP_K,
+                       description="How many answer passages at most: a whole number, written 6 or 6.0 "
+                                   "(not 6.5, not the string \"6\").")
     explain: bool = Field(False, strict=True, description="Also return the trace: why each passage was chosen "
                                                           "and why an answer was refused.")
 
@@ -48,6 +82,11 @@ class AskRequest(BaseModel):
     @classmethod
     def _question(cls, value: str) -> str:
         return clean_question(value)
+
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _top_k(cls, value: object) -> int:
+        return top_k_value(value)
 
 
 class SpanOut(BaseModel):

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import logging
 import re
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -150,6 +151,7 @@ _FIELD_MESSAGES: dict[str, Callable[[str, dict], str]] = {
     "missing": lambda f, e: ("The request body is missing: send JSON like "
                              '{"question": "Does magnesium help with anxiety?"}') if f == "body" else f"{f} is required",
     "json_invalid": lambda f, e: f"The body is not valid JSON ({e.get('ctx', {}).get('error', 'decode error')})",
+    "json_unreadable": lambda f, e: f"The body cannot be read as JSON: {e.get('ctx', {}).get('error')}",
     "string_type": lambda f, e: f"{f} must be a string",
     "int_type": lambda f, e: f"{f} must be a whole number",
     "greater_than_equal": lambda f, e: f"{f} must be at least {e.get('ctx', {}).get('ge')}",
@@ -171,18 +173,33 @@ def describe_validation_errors(errors: Any) -> list[dict[str, str]]:
     items = []
     for e in errors:
         loc = e.get("loc", ())
-        field = "body" if e.get("type") == "json_invalid" else _field(loc)
+        field = "body" if e.get("type") in ("json_invalid", "json_unreadable") else _field(loc)
         describe = _FIELD_MESSAGES.get(str(e.get("type")))
         message = describe(field, e) if describe else f"{field}: {e.get('msg', 'invalid')}"
         items.append({"field": field, "message": message})
     return items
 
 
-async def _validation_error(request: Request, exc: Exception) -> Response:
-    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+def _invalid(errors: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     items = describe_validation_errors(errors)
     detail = "; ".join(i["message"] for i in items) or "The request is invalid"
-    return JSONResponse({"detail": detail + ".", "errors": items}, status_code=422)
+    return JSONResponse({"detail": detail + ".", "errors": items}, status_code=422, headers=headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    return _invalid(exc.errors() if isinstance(exc, RequestValidationError) else [])
+
+
+def body_parse_failure(exc: BaseException | None) -> str | None:
+    """Why ``json.loads`` could not read a body, for what FastAPI answers with a bare 400 (its decode errors are
+    already 422): bytes that are not UTF-8, nesting deeper than Python recurses, an integer too long to convert."""
+    if isinstance(exc, UnicodeDecodeError):
+        return f"it is not UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start})"
+    if isinstance(exc, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(exc, ValueError):
+        return f"a number in it has more than {sys.get_int_max_str_digits()} digits"
+    return None
 
 
 def _wants_html(request: Request) -> bool:
@@ -192,10 +209,23 @@ def _wants_html(request: Request) -> bool:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    reason = body_parse_failure(exc.__cause__) if exc.status_code == 400 else None
+    if reason is not None:  # the same 422 as every other bad body, not an undocumented 400
+        return _invalid([{"type": "json_unreadable", "loc": ("body",), "ctx": {"error": reason}}])
+    headers = getattr(exc, "headers", None)
     if _wants_html(request) and exc.status_code in (404, 405):
         title = "Page not found" if exc.status_code == 404 else "Not allowed"
         return web.render_error(request, exc.status_code, title, "There is nothing here. Go back to the chat.")
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    if _wants_html(request) and exc.status_code == 503:
+        page = web.render_error(request, 503, "Busy", str(exc.detail))
+        page.headers.update(headers or {})
+        return page
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    # Nobody reads this (the connection is closed); 499 is nginx's "client closed request", for the logs.
+    return Response(status_code=499)
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:  # reached only if a middleware itself fails
@@ -275,6 +305,7 @@ def create_app(assistant: Assistant | None = None, settings: Settings | None = N
     app.state.ask_pool = None  # made by the lifespan (or on first use)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(api.ClientGone, _client_gone)
     app.add_exception_handler(Exception, _unhandled)
     # Added last = outermost: headers go on every response, including the 413 and the 500.
     app.add_middleware(InternalErrorMiddleware)

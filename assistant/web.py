@@ -19,12 +19,11 @@ from assistant.engine import Assistant
 from assistant.schemas import (
     DEFAULT_TOP_K,
     MAX_QUESTION_CHARS,
-    MAX_TOP_K,
-    MIN_TOP_K,
     AnswerOut,
     PassageOut,
     answer_out,
     clean_question,
+    form_top_k,
 )
 
 WEB_DIR = PROJECT_ROOT / "web"
@@ -123,18 +122,6 @@ def ask_get() -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-def _top_k(raw: object) -> int:
-    if raw is None or raw == "":
-        return DEFAULT_TOP_K
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise ValueError(f"top_k must be a whole number from {MIN_TOP_K} to {MAX_TOP_K}") from None
-    if not MIN_TOP_K <= value <= MAX_TOP_K:
-        raise ValueError(f"top_k must be from {MIN_TOP_K} to {MAX_TOP_K}")
-    return value
-
-
 @router.post("/ask", response_class=HTMLResponse)
 async def ask_form(request: Request, assistant: AssistantDep) -> HTMLResponse:
     """The chat without JavaScript: a plain form post, answered and rendered on the server."""
@@ -148,7 +135,7 @@ async def ask_form(request: Request, assistant: AssistantDep) -> HTMLResponse:
     value = raw if isinstance(raw, str) else ""
     try:
         question = clean_question(value)
-        top_k = _top_k(form.get("top_k"))
+        top_k = form_top_k(form.get("top_k"))
     except ValueError as exc:
         message = str(exc)
         return _chat(request, assistant, [], error=message[:1].upper() + message[1:] + ".",

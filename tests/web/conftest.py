@@ -60,13 +60,17 @@ def not_covered(assistant: Assistant, monkeypatch: pytest.MonkeyPatch, trigger: 
 # --- a live server ------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a background thread; yields the base URL."""
+def live_server(app: FastAPI, **config: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a background thread; yields the base URL.
+
+    ``config``: more ``uvicorn.Config`` options (e.g. ``uvicorn_options(settings)``, as ``serve`` passes them).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5,
+                                          **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 120  # a lifespan that loads the real model takes a while
