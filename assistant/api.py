@@ -82,7 +82,7 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
     """
     def work() -> bytes:
         # Built as the typed AnswerOut and serialised in the worker thread, once (not re-validated on the loop).
-        answer = assistant.ask(body.question, body.top_k)
+        answer = assistant.ask(body.question, body.top_k, body.history)
         return answer_out(answer, body.explain).model_dump_json(by_alias=True).encode()
 
     return Response(await run_limited(request, work), media_type="application/json")

@@ -1,15 +1,16 @@
-"""Answering as a few steps over one state: analyse → retrieve → emergency → answerability → passages →
-cautions → answer. Each step adds to a trace of what it decided and why (``assistant ask --explain``)."""
+"""Answering as a few steps over one state: analyse → retrieve → follow-up → emergency → answerability →
+passages → cautions → answer. Each step adds to a trace of what it decided and why (``assistant ask --explain``)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
-from assistant import conflicts, safety
+from assistant import conflicts, followup, safety
 from assistant.answer import Candidate, choose_passages, show_disagreement
 from assistant.bank import CautionTopic
 from assistant.config import Settings
@@ -18,7 +19,7 @@ from assistant.learn.linear import LinearModel, hashed_ngrams
 from assistant.passages import make_passage
 from assistant.question import Question
 from assistant.retrieve import Retriever, Search
-from assistant.types import Answer, Notice, Passage, TraceStep
+from assistant.types import Answer, FollowUp, Notice, Passage, TraceStep
 
 TRACE_HITS = 5  # hits shown in the trace
 
@@ -27,6 +28,9 @@ TRACE_HITS = 5  # hits shown in the trace
 class State:
     question: str
     top_k: int
+    history: tuple[str, ...] = ()
+    context: FollowUp | None = None
+    alone: Search | None = None  # the question's own search when it is read after an earlier one
     analysed: Question | None = None
     search: Search | None = None
     notice: Notice | None = None
@@ -54,6 +58,11 @@ def _ngrams_of(model: LinearModel, s: State) -> sparse.csr_matrix | None:
     return None if model.ngram_weights is None else s.ngrams(model.ngram_weights.shape[0])
 
 
+def score_of_nothing(scale: str) -> float:
+    """The follow-up score of a question with nothing to search for (no words, or no hit)."""
+    return followup.log_odds(0.0) if scale == "log-odds" else 0.0
+
+
 class Pipeline:
     def __init__(self, index: LoadedIndex, retriever: Retriever, settings: Settings) -> None:
         self.index = index
@@ -63,10 +72,10 @@ class Pipeline:
         rows = retriever.row_of
         self.emergency_rows = sorted(rows[c] for c in self.models.emergency_pool if c in rows)
 
-    def run(self, question: str, top_k: int) -> Answer:
-        state = State(question, top_k)
-        for step in (self.analyse, self.retrieve, self.emergency, self.answerability, self.select_passages,
-                     self.cautions):
+    def run(self, question: str, top_k: int, history: Sequence[str] = ()) -> Answer:
+        state = State(question, top_k, tuple(history))
+        for step in (self.analyse, self.retrieve, self.follow_up, self.emergency, self.answerability,
+                     self.select_passages, self.cautions):
             started = time.perf_counter()
             step(state)
             state.timings_ms[step.__name__] = (time.perf_counter() - started) * 1000
@@ -92,11 +101,57 @@ class Pipeline:
                hits=[{"chunk": h.chunk.id, "section": h.chunk.section, "score": round(h.score, 4),
                       "features": r.features_of(h)} for h in r.hits[:TRACE_HITS]])
 
+    def _score(self, r: Search) -> float:
+        """How well the sources answer this search: the learned answerability probability, or without that
+        model the frozen model's best similarity."""
+        model = self.models.answerable
+        if model is None:
+            return float(r.candidates.features[:, 2].max()) if len(r.candidates.rows) else 0.0
+        ngrams = None if model.ngram_weights is None else hashed_ngrams([r.question.written],
+                                                                        model.ngram_weights.shape[0])
+        x = np.concatenate([self.retriever.question_features(r), r.base])
+        return float(model.probabilities(x, ngrams=ngrams)[0, 0])
+
+    def follow_up(self, s: State) -> None:
+        if not s.history or s.analysed is None:
+            return
+        st = self.settings
+        if self.models.answerable is not None:
+            scale, rule = "log-odds", followup.Rule(st.followup_margin, followup.log_odds(st.followup_confident))
+
+            def score(r: Search) -> float:
+                return followup.log_odds(self._score(r))
+        else:
+            scale, rule = "similarity", followup.Rule(st.followup_similarity_margin, st.followup_similarity_confident)
+            score = self._score
+        alone = score(s.search) if s.search is not None and s.search.hits else score_of_nothing(scale)
+        options = followup.readings(self.retriever, s.question, s.history, st.followup_turns, score)
+        chosen = followup.choose(alone, options, rule)
+        scores = {s.history[o.history_index]: round(o.score, 3) for o in options}
+        data = {"scale": scale, "alone": round(alone, 3), "in_context": scores}
+        if chosen is None:
+            s.note("follow-up", f"read on its own: {scale} {alone:.2f} alone"
+                   + (f" ≥ {rule.confident:.2f} (confident)" if alone >= rule.confident else
+                      f", with an earlier question at most {max(scores.values(), default=alone):.2f} "
+                      f"(margin {rule.margin})"), **data)
+            return
+        s.context = FollowUp(s.history[chosen.history_index], chosen.history_index)
+        s.alone, s.search, s.analysed = s.search, chosen.search, chosen.analysed
+        s._ngrams.clear()
+        if s.reason == "not_a_question":
+            s.reason = None
+        s.note("follow-up", f"read after {s.context.question!r}: {scale} {chosen.score:.2f} against {alone:.2f} "
+               f"alone (margin {rule.margin})", history_index=chosen.history_index, **data)
+
     def emergency(self, s: State) -> None:
         model = self.models.emergency
         if s.search is None or model is None:
             return
         p = float(model.probabilities(s.search.base, ngrams=_ngrams_of(model, s))[0, 0])
+        if s.alone is not None:  # a follow-up: the question itself is checked too, never only its reading
+            own = None if model.ngram_weights is None else hashed_ngrams([s.alone.question.written],
+                                                                         model.ngram_weights.shape[0])
+            p = max(p, float(model.probabilities(s.alone.base, ngrams=own)[0, 0]))
         th = float(model.thresholds[0])
         if p >= th:
             s.notice = safety.emergency_notice()
@@ -118,7 +173,7 @@ class Pipeline:
         if model is None:
             # The floor is on the frozen model's similarity: an adapter trained on a small bank lowers the
             # similarities of questions unlike its own (COVID-QA, half its questions as the bank: 7 % refused).
-            top = float(r.candidates.features[:, 2].max())
+            top = self._score(r)
             ok = top >= self.settings.min_similarity
             s.note("answerability", f"no learned model: best base similarity {top:.3f} "
                    f"{'≥' if ok else '<'} {self.settings.min_similarity}", similarity=round(top, 4))
@@ -194,4 +249,5 @@ class Pipeline:
         return Answer(question=s.question, answered=s.reason is None, reason=s.reason, passages=tuple(s.passages),
                       safety=s.cautions, disclaimer=disclaimer, notice=s.notice,
                       conflicts=conflicts.find_conflicts(s.passages), timings_ms=s.timings_ms,
-                      answerable_probability=s.answerable, trace=tuple(s.trace))
+                      answerable_probability=s.answerable, trace=tuple(s.trace), context=s.context,
+                      build_id=self.index.build_id or None)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from assistant.types import Answer, Conflict, Document, Notice, Passage, Reference, Span
+from assistant.types import Answer, Conflict, Document, FollowUp, Notice, Passage, Reference, Span
 
 MAX_QUESTION_CHARS = 1000
 MIN_TOP_K, MAX_TOP_K, DEFAULT_TOP_K = 1, 10, 3
+MAX_HISTORY = 5
 
 # C0 controls other than tab / newline / carriage return, DEL, and unpaired UTF-16 surrogates (which
 # JSON allows as escapes but which cannot be encoded as UTF-8).
@@ -44,10 +45,33 @@ class AskRequest(BaseModel):
     explain: bool = Field(False, strict=True, description="Also return the trace: why each passage was chosen "
                                                           "and why an answer was refused.")
 
+    history: list[Annotated[str, Field(strict=True)]] = Field(
+        default_factory=list, max_length=MAX_HISTORY,
+        description=f"Up to {MAX_HISTORY} earlier questions of the conversation, oldest first, each like "
+                    "`question`. A question that depends on one of them is answered in its context.")
+
     @field_validator("question")
     @classmethod
     def _question(cls, value: str) -> str:
         return clean_question(value)
+
+    @field_validator("history")
+    @classmethod
+    def _history(cls, value: list[str]) -> list[str]:
+        return clean_history(value)
+
+
+def clean_history(value: list[str]) -> list[str]:
+    """Each earlier question cleaned like ``question``; ``ValueError`` naming the item that is unusable."""
+    if len(value) > MAX_HISTORY:
+        raise ValueError(f"history has {len(value)} questions; the limit is {MAX_HISTORY} (the most recent ones)")
+    cleaned = []
+    for i, item in enumerate(value):
+        try:
+            cleaned.append(clean_question(item))
+        except ValueError as exc:
+            raise ValueError(f"history item {i}: {exc}") from None
+    return cleaned
 
 
 class SpanOut(BaseModel):
@@ -101,6 +125,13 @@ class TraceStepOut(BaseModel):
     data: dict
 
 
+class FollowUpOut(BaseModel):
+    """The earlier question a follow-up was answered in the context of."""
+
+    question: str
+    history_index: int = Field(description="Its index in the request's `history` (oldest first).")
+
+
 class AnswerOut(BaseModel):
     """Quoted passages, cautions and a quoted disclaimer; nothing is generated."""
 
@@ -116,6 +147,9 @@ class AnswerOut(BaseModel):
         None, description="The learned answerability model's probability that the sources answer this, when "
                           "the index has one.")
     trace: list[TraceStepOut] | None = Field(None, description="With explain: the steps that led to this answer.")
+    context: FollowUpOut | None = Field(None, description="When the question was read as a follow-up: the "
+                                                          "earlier question whose context was used.")
+    build_id: str | None = Field(None, description="The index build that answered.")
 
 
 class DocumentSummaryOut(BaseModel):
@@ -179,6 +213,10 @@ def notice_out(n: Notice | None) -> NoticeOut | None:
     return None if n is None else NoticeOut(kind=n.kind, text=n.text)
 
 
+def follow_up_out(f: FollowUp | None) -> FollowUpOut | None:
+    return None if f is None else FollowUpOut(question=f.question, history_index=f.history_index)
+
+
 def conflict_out(c: Conflict) -> ConflictOut:
     return ConflictOut(topic=c.topic, passages=list(c.passages), documents=list(c.documents))
 
@@ -190,6 +228,7 @@ def answer_out(answer: Answer, explain: bool = False) -> AnswerOut:
         disclaimer=passage_out(answer.disclaimer), notice=notice_out(answer.notice),
         conflicts=[conflict_out(c) for c in answer.conflicts], answerable_probability=answer.answerable_probability,
         trace=[TraceStepOut(step=t.step, detail=t.detail, data=t.data) for t in answer.trace] if explain else None,
+        context=follow_up_out(answer.context), build_id=answer.build_id,
     )
 
 
