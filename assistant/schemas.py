@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from assistant.types import Answer, Conflict, Document, FollowUp, Notice, Passage, Reference, Span
 
 MAX_QUESTION_CHARS = 1000
 MIN_TOP_K, MAX_TOP_K, DEFAULT_TOP_K = 1, 10, 3
 MAX_HISTORY = 5
+MAX_NOTE_CHARS, MAX_BUILD_ID_CHARS, MAX_DOCUMENT_ID_CHARS, MAX_FEEDBACK_PASSAGES = 2000, 100, 200, 20
 
 # C0 controls other than tab / newline / carriage return, DEL, and unpaired UTF-16 surrogates (which
 # JSON allows as escapes but which cannot be encoded as UTF-8).
@@ -33,13 +34,17 @@ def clean_question(value: str) -> str:
     return question
 
 
+# A question as every request carries it: a string, trimmed, 1–1000 characters, no control characters.
+QuestionText = Annotated[str, Field(strict=True), AfterValidator(clean_question)]
+
+
 class AskRequest(BaseModel):
     """A question for ``POST /api/ask``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"question": "How much magnesium glycinate should I take for sleep?", "top_k": 3}]})
 
-    question: str = Field(strict=True, description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
+    question: QuestionText = Field(description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
     top_k: int = Field(DEFAULT_TOP_K, strict=True, ge=MIN_TOP_K, le=MAX_TOP_K,
                        description="How many answer passages at most.")
     explain: bool = Field(False, strict=True, description="Also return the trace: why each passage was chosen "
@@ -50,15 +55,18 @@ class AskRequest(BaseModel):
         description=f"Up to {MAX_HISTORY} earlier questions of the conversation, oldest first, each like "
                     "`question`. A question that depends on one of them is answered in its context.")
 
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: str) -> str:
-        return clean_question(value)
-
     @field_validator("history")
     @classmethod
     def _history(cls, value: list[str]) -> list[str]:
         return clean_history(value)
+
+
+def allowed_text(value: str, what: str) -> str:
+    """``value`` unchanged; ``ValueError`` if it holds a control character or an unpaired surrogate."""
+    bad = _FORBIDDEN.search(value)
+    if bad:
+        raise ValueError(f"{what} contains a character that is not allowed (U+{ord(bad.group()):04X})")
+    return value
 
 
 def clean_history(value: list[str]) -> list[str]:
@@ -72,6 +80,54 @@ def clean_history(value: list[str]) -> list[str]:
         except ValueError as exc:
             raise ValueError(f"history item {i}: {exc}") from None
     return cleaned
+
+
+class FeedbackPassageIn(BaseModel):
+    """A passage the answer showed, by its span in the document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str = Field(strict=True, min_length=1, max_length=MAX_DOCUMENT_ID_CHARS)
+    start: int = Field(strict=True, ge=0)
+    end: int = Field(strict=True, ge=0)
+
+    @model_validator(mode="after")
+    def _span(self) -> FeedbackPassageIn:
+        if self.end < self.start:
+            raise ValueError(f"a passage's end ({self.end}) must not be before its start ({self.start})")
+        allowed_text(self.document_id, "document_id")
+        return self
+
+
+class FeedbackIn(BaseModel):
+    """👍 / 👎 on one answer for ``POST /api/feedback``; only these fields are stored, with the time."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "question": "How much magnesium glycinate should I take for sleep?", "rating": "up", "note": "",
+        "build_id": "20261201T220308570200Z",
+        "passages": [{"document_id": "magnesium-glycinate-research", "start": 3712, "end": 3763}]}]})
+
+    question: QuestionText = Field(description=f"The question answered, 1–{MAX_QUESTION_CHARS} characters.")
+    rating: Literal["up", "down"] = Field(description="👍 up or 👎 down.")
+    note: str = Field("", strict=True, max_length=MAX_NOTE_CHARS, description="Optional; may be empty.")
+    build_id: str | None = Field(None, strict=True, max_length=MAX_BUILD_ID_CHARS,
+                                 description="The answer's `build_id`.")
+    passages: list[FeedbackPassageIn] = Field(default_factory=list, max_length=MAX_FEEDBACK_PASSAGES,
+                                              description="The passages the answer showed.")
+
+    @field_validator("note")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        return allowed_text(value.strip(), "note")
+
+    @field_validator("build_id")
+    @classmethod
+    def _build_id(cls, value: str | None) -> str | None:
+        return None if value is None else allowed_text(value, "build_id")
+
+
+class FeedbackCreatedOut(BaseModel):
+    id: int = Field(description="The stored feedback's id.")
 
 
 class SpanOut(BaseModel):

@@ -153,7 +153,7 @@ _FIELD_MESSAGES: dict[str, Callable[[str, dict], str]] = {
     "int_type": lambda f, e: f"{f} must be a whole number",
     "greater_than_equal": lambda f, e: f"{f} must be at least {e.get('ctx', {}).get('ge')}",
     "less_than_equal": lambda f, e: f"{f} must be at most {e.get('ctx', {}).get('le')}",
-    "extra_forbidden": lambda f, e: f"Unknown field {f!r}; the fields are question and top_k",
+    "extra_forbidden": lambda f, e: f"Unknown field {f!r}; the fields are listed at /docs",
     "model_attributes_type": lambda f, e: 'The body must be a JSON object like {"question": "..."}',
     "dict_type": lambda f, e: 'The body must be a JSON object like {"question": "..."}',
     "value_error": lambda f, e: str(e.get("msg", "")).removeprefix("Value error, "),
