@@ -262,9 +262,14 @@ def context_around(text: str, start: int, end: int) -> tuple[str, str]:
     first_before = before[-1] if before and (before[-1][0] > lo or lo == 0) else None
     while len(after) > 1 and after[0][1] - after[0][0] < SHORT_SENTENCE:  # "2." of a numbered heading
         after = [(after[0][0], after[1][1]), *after[2:]]
-    tidy = lambda s: " ".join(s.replace("\t", " ").split())  # noqa: E731
-    return (tidy(text[first_before[0]:first_before[1]]) if first_before else "",
-            tidy(text[after[0][0]:after[0][1]]) if after else "")
+    return (_plain(text[first_before[0]:first_before[1]]) if first_before else "",
+            _plain(text[after[0][0]:after[0][1]]) if after else "")
+
+
+def _plain(text: str) -> str:
+    """A piece of text on one line without bullets or emphasis marks."""
+    lines = (line[m.end():] if (m := _BULLET.match(line)) else line for line in text.split("\n"))
+    return " ".join("".join(r.text for r in inline_runs(" ".join(lines), 0)).split())
 
 
 def runs_markdown(runs: list[Run] | tuple[Run, ...]) -> str:

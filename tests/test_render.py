@@ -117,3 +117,9 @@ def test_context_is_the_sentence_either_side() -> None:
     before, after = render.context_around(doc, start, start + len("The cited sentence."))
     assert (before, after) == ("Second point here.", "The next point.")
     assert render.context_around(doc, 0, len("First point here.")) == ("", "Second point here.")
+
+
+def test_context_is_shown_without_bullets_or_emphasis() -> None:
+    doc = "Intro line.\n- **Black** tea\nThe cited sentence.\n• *Green* tea\n"
+    start = doc.index("The cited sentence.")
+    assert render.context_around(doc, start, start + len("The cited sentence.")) == ("Black tea", "Green tea")

@@ -277,3 +277,52 @@ def test_citation_preview_on_hover_and_focus(page: Any, live_url: str, fake_assi
     preview.wait_for(state="visible")
     box, viewport = preview.bounding_box(), DESKTOP
     assert box is not None and box["x"] + box["width"] <= viewport["width"]
+
+
+CLEAN_JS = """() => Array.from(document.querySelectorAll('article.exchange blockquote.quote')).map(q => ({
+    text: q.innerText, raw: q.textContent, kind: q.closest('ol.passages') ? 'answer' : 'other', marks: q.querySelectorAll('mark').length,
+    tables: q.querySelectorAll('table th').length,
+    dangling: Array.from(q.querySelectorAll('sup.fn a')).filter(a => !document.getElementById(a.hash.slice(1))).length
+}))"""
+
+
+def test_quotes_are_clean_in_the_page(page: Any, live_url: str) -> None:
+    open_chat(page, live_url)
+    for question in (TABLE_QUESTION, "What are the side effects of magnesium glycinate?",
+                     "How much magnesium glycinate should I take for sleep?"):
+        ask(page, question)
+    quotes = page.evaluate(CLEAN_JS)
+    assert quotes
+    for q in quotes:
+        assert "\t" not in q["raw"] and "**" not in q["raw"]
+        assert not any(line.lstrip().startswith(("- ", "•", "* ")) for line in q["text"].splitlines()), q["text"]
+        assert q["dangling"] == 0, "every footnote link has its reference in the page"
+        if q["kind"] != "answer":
+            assert q["marks"] == 0, "cautions and the disclaimer are not highlighted"
+    assert any(q["tables"] >= 2 for q in quotes), "a table row is shown under its headers"
+    assert page.locator("sup.fn a").count() >= 1
+    link = page.locator("sup.fn a").first
+    link.click()
+    page.wait_for_function("() => location.hash && document.querySelector(location.hash + ':target')")
+
+
+def test_keyboard_reaches_a_citation_its_preview_and_the_side_panel(page: Any, live_url: str) -> None:
+    open_chat(page, live_url)
+    exchange = ask(page, TABLE_QUESTION)
+    chip = exchange.locator("ol.passages a.cite").first
+    page.evaluate("document.querySelector('ol.passages figure').closest('li').scrollIntoView()")
+    for _ in range(60):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.matches('ol.passages a.cite')"):
+            break
+    else:
+        pytest.fail("no citation is reachable with the keyboard")
+    focused = page.locator("ol.passages a.cite:focus")
+    focused.locator("xpath=..").locator(".preview").wait_for(state="visible")
+    page.keyboard.press("Enter")
+    page.locator("#panel-cite").wait_for()
+    page.wait_for_function("() => document.activeElement.id === 'panel-cite'")
+    page.keyboard.press("Escape")
+    assert page.locator("#source-panel").is_hidden()
+    assert page.evaluate("document.activeElement.matches('ol.passages a.cite')"), "focus goes back to the citation"
+    assert chip.count() == 1

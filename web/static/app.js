@@ -21,6 +21,8 @@ if (form && conversation && window.fetch) {
   const MAX_STORED = Number(conversation.dataset.maxStored) || 20;
   const serverRendered = conversation.querySelector("article.exchange") !== null;
   let exchanges = serverRendered ? [] : store.load(MAX_STORED);
+  /* a page the server rendered (the form was posted) carries its earlier questions in hidden fields */
+  let formHistory = Array.from(form.querySelectorAll("input[name=history]"), (h) => h.value);
   let inFlight = false;
   let lastSubmitter = null;
 
@@ -77,7 +79,7 @@ if (form && conversation && window.fetch) {
     conversation.appendChild(placeholder);
     refreshTools();
     setBusy(true);
-    const history = exchanges.slice(-MAX_HISTORY).map((e) => e.question);
+    const history = formHistory.concat(exchanges.map((e) => e.question)).slice(-MAX_HISTORY);
     const body = history.length ? { question, history } : { question };
     try {
       const response = await postJSON("/api/ask", body);
@@ -109,18 +111,13 @@ if (form && conversation && window.fetch) {
   }
 
   async function restore() {
-    const kept = [];
-    for (const e of exchanges) {
-      try {
-        const node = await exchangeNode(kept.length, e.answer);
-        conversation.appendChild(node);
-        enableTools(node);
-        kept.push(e);
-      } catch (err) {
-        /* an answer the current sources no longer contain: dropped */
-      }
-    }
-    exchanges = kept;
+    /* fetched together, shown in order; an answer the current sources no longer contain is dropped */
+    const nodes = await Promise.all(exchanges.map((e, i) => exchangeNode(i, e.answer).catch(() => null)));
+    exchanges = exchanges.filter((e, i) => nodes[i] !== null);
+    nodes.filter(Boolean).forEach((node) => {
+      conversation.appendChild(node);
+      enableTools(node);
+    });
     store.save(exchanges, MAX_STORED);
     refreshTools();
     conversation.dataset.restored = "true";
@@ -132,6 +129,7 @@ if (form && conversation && window.fetch) {
     store.clear();
     conversation.querySelectorAll("article.exchange").forEach((a) => a.remove());
     form.querySelectorAll("input[name=history]").forEach((h) => h.remove());
+    formHistory = [];
     clearError();
     refreshTools();
     input.value = "";

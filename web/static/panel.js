@@ -81,7 +81,7 @@ export function initPanel() {
   });
   const wake = (event) => {
     const wrap = event.target.closest && event.target.closest(".cite-wrap");
-    if (wrap) wrap.classList.remove("quiet");
+    if (wrap && !wrap.contains(event.relatedTarget)) wrap.classList.remove("quiet");
   };
   document.addEventListener("mouseout", wake);
   document.addEventListener("focusout", wake);
