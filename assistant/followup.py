@@ -1,11 +1,17 @@
 """Follow-ups: is a question read on its own, or after one of the earlier questions of the conversation?
 
-Decided by the assistant's own score of how well the sources answer a reading (the learned answerability
-probability on a log-odds scale, or without that model the frozen model's best similarity): the question
-alone against the earlier question's text followed by the new question. Log-odds, because the probability
-saturates: "What happens with those?" after a diuretics question scores 0.9995 alone and 0.9997 in context
-(benchmarks/bench_followup.py), which a margin on probabilities cannot tell from noise. No word lists: "them", "what about at night?" or "Why?"
-depend on an earlier turn exactly when the earlier question's subject makes them answerable.
+Decided by the assistant's own scores of how well the sources answer a reading: the question alone against
+the earlier question's text followed by the new question. No word lists: "them", "what about at night?" or
+"Why?" depend on an earlier turn exactly when the earlier question's subject makes them answerable.
+
+Two scores, both the models' own:
+- the frozen embedding's best similarity to the sources: a question that names its subject is close to
+  the passages about it (≥ 0.62 for every independent second question of benchmarks/bench_followup.py);
+  one that leans on an earlier turn is far (≤ 0.53 for every dependent follow-up there);
+- the learned answerability probability, on a log-odds scale (it saturates: "What happens with those?"
+  after a diuretics question scores 0.9995 alone and 0.9997 in context). It rarely moves enough on its
+  own (0.72 of the follow-ups), so it decides when it rises by a wide margin, and a reading it would
+  refuse is never taken: context that does not make the question answerable is no help.
 """
 
 from __future__ import annotations
@@ -14,8 +20,15 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.config import Settings
 from assistant.question import Question
 from assistant.retrieve import Retriever, Search
+
+
+@dataclass(frozen=True)
+class Score:
+    similarity: float  # the frozen model's best similarity to a candidate passage (0 when nothing matched)
+    log_odds: float | None = None  # the learned answerability's, when the index has that model
 
 
 @dataclass(frozen=True)
@@ -25,21 +38,43 @@ class Reading:
     history_index: int
     analysed: Question
     search: Search
-    score: float
+    score: Score
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Take the context when it raises the score by ``margin`` and the question alone is below ``confident``."""
+    """When a reading in context is taken (see ``takes``); all numbers come from ``Settings``."""
 
-    margin: float
-    confident: float
+    similarity_margin: float
+    similarity_confident: float
+    margin: float = math.inf  # in log-odds
+    confident: float = math.inf  # in log-odds
+    answerable: float | None = None  # the answerability model's threshold, in log-odds
 
 
 def log_odds(p: float, floor: float = 1e-6) -> float:
     """``log(p / (1 - p))``, finite: ``p`` is clipped to ``[floor, 1 - floor]``."""
     p = min(max(p, floor), 1 - floor)
     return math.log(p / (1 - p))
+
+
+def rule_for(settings: Settings, answerable_threshold: float | None) -> Rule:
+    """The rule of ``settings``; ``answerable_threshold``: the answerability model's (a probability), if any."""
+    if answerable_threshold is None:
+        return Rule(settings.followup_similarity_margin, settings.followup_similarity_confident)
+    return Rule(settings.followup_similarity_margin, settings.followup_similarity_confident, settings.followup_margin,
+                log_odds(settings.followup_confident), log_odds(answerable_threshold))
+
+
+def takes(alone: Score, reading: Score, rule: Rule) -> bool:
+    """Whether ``reading`` (the question after an earlier one) is how the question should be read."""
+    if rule.answerable is not None and reading.log_odds is not None and reading.log_odds < rule.answerable:
+        return False
+    if alone.similarity < rule.similarity_confident and \
+            reading.similarity - alone.similarity >= rule.similarity_margin:
+        return True
+    return alone.log_odds is not None and reading.log_odds is not None and alone.log_odds < rule.confident \
+        and reading.log_odds - alone.log_odds >= rule.margin
 
 
 def in_context(earlier: str, question: str) -> str:
@@ -53,7 +88,7 @@ def recent(history: Sequence[str], turns: int) -> list[int]:
 
 
 def readings(retriever: Retriever, question: str, history: Sequence[str], turns: int,
-             score: Callable[[Search], float]) -> list[Reading]:
+             score: Callable[[Search], Score]) -> list[Reading]:
     """The question read after each of the last ``turns`` earlier questions (one embedding call for all)."""
     indexes = recent(history, turns)
     analysed = [retriever.analyse(in_context(history[i], question)) for i in indexes]
@@ -68,12 +103,12 @@ def readings(retriever: Retriever, question: str, history: Sequence[str], turns:
     return out
 
 
-def choose(alone: float, options: Sequence[Reading], rule: Rule) -> Reading | None:
+def choose(alone: Score, options: Sequence[Reading], rule: Rule) -> Reading | None:
     """The reading to answer, or ``None`` to answer the question on its own.
 
-    Ties go to the most recent earlier question (``options`` come most recent first).
+    Among several, the most answerable (ties go to the most recent: ``options`` come most recent first).
     """
-    if alone >= rule.confident or not options:
+    taken = [o for o in options if takes(alone, o.score, rule)]
+    if not taken:
         return None
-    best = max(options, key=lambda r: r.score)
-    return best if best.score - alone >= rule.margin else None
+    return max(taken, key=lambda o: (o.score.log_odds if o.score.log_odds is not None else o.score.similarity))

@@ -58,9 +58,14 @@ def _ngrams_of(model: LinearModel, s: State) -> sparse.csr_matrix | None:
     return None if model.ngram_weights is None else s.ngrams(model.ngram_weights.shape[0])
 
 
-def score_of_nothing(scale: str) -> float:
-    """The follow-up score of a question with nothing to search for (no words, or no hit)."""
-    return followup.log_odds(0.0) if scale == "log-odds" else 0.0
+def _rounded(score: followup.Score) -> dict[str, float | None]:
+    return {"similarity": round(score.similarity, 3),
+            "log_odds": None if score.log_odds is None else round(score.log_odds, 3)}
+
+
+def _described(score: followup.Score) -> str:
+    return f"similarity {score.similarity:.2f}" + ("" if score.log_odds is None else
+                                                   f", answerability log-odds {score.log_odds:.1f}")
 
 
 class Pipeline:
@@ -101,47 +106,45 @@ class Pipeline:
                hits=[{"chunk": h.chunk.id, "section": h.chunk.section, "score": round(h.score, 4),
                       "features": r.features_of(h)} for h in r.hits[:TRACE_HITS]])
 
-    def _score(self, r: Search) -> float:
-        """How well the sources answer this search: the learned answerability probability, or without that
-        model the frozen model's best similarity."""
-        model = self.models.answerable
-        if model is None:
-            return float(r.candidates.features[:, 2].max()) if len(r.candidates.rows) else 0.0
+    def _similarity(self, r: Search) -> float:
+        """The frozen model's best similarity to a candidate (not the adapted one: see ``answerability``)."""
+        return float(r.candidates.features[:, 2].max()) if len(r.candidates.rows) else 0.0
+
+    def _probability(self, r: Search, model: LinearModel) -> float:
         ngrams = None if model.ngram_weights is None else hashed_ngrams([r.question.written],
                                                                         model.ngram_weights.shape[0])
         x = np.concatenate([self.retriever.question_features(r), r.base])
         return float(model.probabilities(x, ngrams=ngrams)[0, 0])
 
+    def _follow_up_score(self, r: Search | None) -> followup.Score:
+        model = self.models.answerable
+        if r is None or not r.hits:  # nothing to search for ("Why?"), or nothing matched
+            return followup.Score(0.0, None if model is None else followup.log_odds(0.0))
+        return followup.Score(self._similarity(r),
+                              None if model is None else followup.log_odds(self._probability(r, model)))
+
     def follow_up(self, s: State) -> None:
         if not s.history or s.analysed is None:
             return
-        st = self.settings
-        if self.models.answerable is not None:
-            scale, rule = "log-odds", followup.Rule(st.followup_margin, followup.log_odds(st.followup_confident))
-
-            def score(r: Search) -> float:
-                return followup.log_odds(self._score(r))
-        else:
-            scale, rule = "similarity", followup.Rule(st.followup_similarity_margin, st.followup_similarity_confident)
-            score = self._score
-        alone = score(s.search) if s.search is not None and s.search.hits else score_of_nothing(scale)
-        options = followup.readings(self.retriever, s.question, s.history, st.followup_turns, score)
+        model = self.models.answerable
+        rule = followup.rule_for(self.settings, None if model is None else float(model.thresholds[0]))
+        alone = self._follow_up_score(s.search)
+        options = followup.readings(self.retriever, s.question, s.history, self.settings.followup_turns,
+                                    self._follow_up_score)
         chosen = followup.choose(alone, options, rule)
-        scores = {s.history[o.history_index]: round(o.score, 3) for o in options}
-        data = {"scale": scale, "alone": round(alone, 3), "in_context": scores}
+        data = {"alone": _rounded(alone), "in_context": {s.history[o.history_index]: _rounded(o.score)
+                                                          for o in options}}
         if chosen is None:
-            s.note("follow-up", f"read on its own: {scale} {alone:.2f} alone"
-                   + (f" ≥ {rule.confident:.2f} (confident)" if alone >= rule.confident else
-                      f", with an earlier question at most {max(scores.values(), default=alone):.2f} "
-                      f"(margin {rule.margin})"), **data)
+            s.note("follow-up", f"read on its own ({_described(alone)}; after an earlier question: "
+                   + ("; ".join(_described(o.score) for o in options) or "nothing to search for") + ")", **data)
             return
         s.context = FollowUp(s.history[chosen.history_index], chosen.history_index)
         s.alone, s.search, s.analysed = s.search, chosen.search, chosen.analysed
         s._ngrams.clear()
         if s.reason == "not_a_question":
             s.reason = None
-        s.note("follow-up", f"read after {s.context.question!r}: {scale} {chosen.score:.2f} against {alone:.2f} "
-               f"alone (margin {rule.margin})", history_index=chosen.history_index, **data)
+        s.note("follow-up", f"read after {s.context.question!r}: {_described(chosen.score)}, against "
+               f"{_described(alone)} alone", history_index=chosen.history_index, **data)
 
     def emergency(self, s: State) -> None:
         model = self.models.emergency
@@ -173,7 +176,7 @@ class Pipeline:
         if model is None:
             # The floor is on the frozen model's similarity: an adapter trained on a small bank lowers the
             # similarities of questions unlike its own (COVID-QA, half its questions as the bank: 7 % refused).
-            top = self._score(r)
+            top = self._similarity(r)
             ok = top >= self.settings.min_similarity
             s.note("answerability", f"no learned model: best base similarity {top:.3f} "
                    f"{'≥' if ok else '<'} {self.settings.min_similarity}", similarity=round(top, 4))

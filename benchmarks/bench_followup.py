@@ -1,35 +1,36 @@
 """Follow-up questions: how often the context of an earlier question is taken rightly and wrongly, and
 whether the top passage is then right, with the real model and the project's index.
 
-The pairs (``benchmarks/data/followups.jsonl``) were written from the bundled documents for this
-benchmark, not taken from the question bank: a dependent follow-up ("How many hours apart should I take
-them?" after a doxycycline question) names the earlier question it needs (``depends_on``); an independent
-second question must be read on its own. Each pair is asked once with its history; the scores in the
-trace (the question alone, and read after each earlier question) are then replayed for a grid of margins
-and confidence levels, and the answers of both readings tell whether the top passage is right either way.
+The pairs (``benchmarks/data/followups.jsonl``, tuning; ``followups-heldout.jsonl``, written afterwards and
+only scored) come from the bundled documents, not from the question bank: a dependent follow-up ("How many
+hours apart should I take them?" after a doxycycline question) names the earlier question it needs
+(``depends_on``); an independent second question must be read on its own. Each pair is asked once with
+its history; the scores in the trace (the question alone, and read after each earlier question) are then
+replayed through ``followup.takes`` for a grid of settings, and the answers of both readings tell whether
+the top passage is right either way.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from assistant import followup
 from assistant.config import Settings
 from assistant.engine import Assistant
+from assistant.followup import Rule, Score
 from assistant.learn.models import LearnedModels
 from assistant.types import Answer
 from benchmarks import common
 
-DATA = Path(__file__).resolve().parent / "data" / "followups.jsonl"
-# With a question bank the score is the answerability probability's log-odds; the confidence a probability.
-MARGINS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0)
-CONFIDENT = (0.9, 0.99, 0.999, 0.9999, 1.0)
-# Without a question bank the score is the frozen model's best similarity (another scale).
-SIMILARITY_MARGINS = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2)
-SIMILARITY_CONFIDENT = (0.4, 0.5, 0.6, 0.7, 0.8, 1.01)
+DATA = Path(__file__).resolve().parent / "data"
+SETS = {"tuning": DATA / "followups.jsonl", "held-out": DATA / "followups-heldout.jsonl"}
+SIMILARITY_MARGINS = (0.05, 0.1, 0.15, 0.2, 0.3)
+SIMILARITY_CONFIDENT = (0.5, 0.55, 0.6, 0.65, 0.7)
+MARGINS = (2.0, 3.0, 4.0, 6.0, math.inf)  # answerability log-odds
 
 
 @dataclass
@@ -39,15 +40,14 @@ class Pair:
     question: str
     depends_on: int | None
     gold: list[dict]
-    alone: float = 0.0
-    in_context: dict[int, float] | None = None
+    alone: Score = Score(0.0)
+    in_context: dict[int, Score] = field(default_factory=dict)
     right_alone: bool = False
-    right_context: bool = False  # the top passage when read after the best-scoring earlier question
-    best: int | None = None
+    right_in_context: dict[int, bool] = field(default_factory=dict)  # the top passage, read after history[i]
 
 
-def load() -> list[Pair]:
-    return [Pair(**json.loads(line)) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load(path: Path) -> list[Pair]:
+    return [Pair(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def top_is_right(answer: Answer, gold: list[dict], texts: dict[str, str]) -> bool:
@@ -67,45 +67,63 @@ def top_is_right(answer: Answer, gold: list[dict], texts: dict[str, str]) -> boo
     return False
 
 
+def _score(data: dict) -> Score:
+    return Score(float(data["similarity"]), None if data["log_odds"] is None else float(data["log_odds"]))
+
+
 def measure(assistant: Assistant, pairs: list[Pair]) -> list[float]:
     texts = {d.id: d.text for d in assistant.documents()}
-    turns = assistant.settings.followup_turns
     timings = []
     for p in pairs:
         started = time.perf_counter()
         answer = assistant.ask(p.question, history=p.history)
         timings.append((time.perf_counter() - started) * 1000)
         step = next(t for t in answer.trace if t.step == "follow-up")
-        p.alone = float(step.data["alone"])
-        scores = step.data["in_context"]
-        p.in_context = {i: float(scores[p.history[i]]) for i in followup.recent(p.history, turns)
-                        if p.history[i] in scores}
-        p.best = max(p.in_context, key=lambda i: p.in_context[i]) if p.in_context else None  # type: ignore[index]
+        p.alone = _score(step.data["alone"])
+        by_text = step.data["in_context"]
+        p.in_context = {i: _score(by_text[p.history[i]]) for i in followup.recent(p.history, len(p.history))
+                        if p.history[i] in by_text}
         p.right_alone = top_is_right(assistant.ask(p.question), p.gold, texts)
-        p.right_context = p.best is not None and top_is_right(
-            assistant.ask(followup.in_context(p.history[p.best], p.question)), p.gold, texts)
+        p.right_in_context = {i: top_is_right(assistant.ask(followup.in_context(p.history[i], p.question)), p.gold,
+                                              texts) for i in p.in_context}
     return timings
 
 
-def replay(pairs: list[Pair], margin: float, confident: float) -> dict[str, float]:
-    """What the rule decides for every pair at this margin and confidence, and how good the answers are."""
+def taken(p: Pair, rule: Rule) -> int | None:
+    """The history index the rule reads ``p`` after, exactly as ``followup.choose`` picks it."""
+    options = [followup.Reading(i, None, None, s) for i, s in p.in_context.items()]  # type: ignore[arg-type]
+    chosen = followup.choose(p.alone, options, rule)
+    return None if chosen is None else chosen.history_index
+
+
+def replay(pairs: list[Pair], rule: Rule) -> dict[str, float]:
     dep = [p for p in pairs if p.depends_on is not None]
     ind = [p for p in pairs if p.depends_on is None]
 
-    def takes(p: Pair) -> int | None:
-        if p.alone >= confident or not p.in_context:
-            return None
-        return p.best if p.in_context[p.best] - p.alone >= margin else None  # type: ignore[index]
-
     def right(p: Pair) -> bool:
-        return p.right_context if takes(p) is not None else p.right_alone
+        i = taken(p, rule)
+        return p.right_alone if i is None else p.right_in_context[i]
 
-    return {"margin": margin, "confident": confident,
-            "dependent_taken_right": sum(takes(p) == p.depends_on for p in dep) / len(dep),
-            "independent_taken_wrongly": sum(takes(p) is not None for p in ind) / len(ind),
-            "top_right_dependent": sum(right(p) for p in dep) / len(dep),
-            "top_right_independent": sum(right(p) for p in ind) / len(ind),
-            "top_right_all": sum(right(p) for p in pairs) / len(pairs)}
+    return {"dependent_taken_right": sum(taken(p, rule) == p.depends_on for p in dep) / len(dep),
+            "independent_taken_wrongly": sum(taken(p, rule) is not None for p in ind) / len(ind),
+            "top_right_dependent": sum(map(right, dep)) / len(dep),
+            "top_right_independent": sum(map(right, ind)) / len(ind),
+            "top_right_all": sum(map(right, pairs)) / len(pairs)}
+
+
+def rule_of(settings: Settings, assistant: Assistant, **override: float) -> Rule:
+    model = assistant.index.learned.answerable
+    return followup.rule_for(settings.model_copy(update=override),
+                             None if model is None else float(model.thresholds[0]))
+
+
+def _row(name: str, r: dict[str, float]) -> list[str]:
+    return [name, *(common.fmt(r[k], 2) for k in ("dependent_taken_right", "independent_taken_wrongly",
+                                                 "top_right_dependent", "top_right_independent"))]
+
+
+HEAD = ["rule", "dependent: context taken (right turn)", "independent: context taken (wrong)",
+        "top passage right, dependent", "top passage right, independent"]
 
 
 def main() -> None:
@@ -117,49 +135,50 @@ def main() -> None:
     common.offline_env()
     settings = Settings()
     assistant = Assistant.load(settings)
-    margins, confident = MARGINS, CONFIDENT
-    rule = (settings.followup_margin, followup.log_odds(settings.followup_confident))
     if args.without_bank:  # the same index served as if it had been built without the bank
-        assistant = Assistant(assistant.index, assistant._embedder, settings)
         assistant.index.learned = LearnedModels(medicines=assistant.index.learned.medicines)
         assistant = Assistant(assistant.index, assistant._embedder, settings)
-        margins, confident = SIMILARITY_MARGINS, SIMILARITY_CONFIDENT
-        rule = (settings.followup_similarity_margin, settings.followup_similarity_confident)
-    pairs = load()[:16] if args.quick else load()
-    timings = measure(assistant, pairs)
-    scale = (lambda c: c) if args.without_bank else followup.log_odds
-    grid = [{**replay(pairs, m, scale(c)), "confident": c} for m in margins for c in confident]
-    current = replay(pairs, *rule)
-    baseline = replay(pairs, margin=float("inf"), confident=0.0)  # never takes context
-    dep = [p for p in pairs if p.depends_on is not None]
-    ind = [p for p in pairs if p.depends_on is None]
+    sets = {name: load(path)[: 12 if args.quick else None] for name, path in SETS.items()}
+    timings = [t for pairs in sets.values() for t in measure(assistant, pairs)]
+    never = Rule(math.inf, -math.inf)
+    rules = {"never": never, "settings": rule_of(settings, assistant)}
+    if not args.without_bank:
+        rules["answerability alone (log-odds +2, p < 0.999)"] = rule_of(
+            settings, assistant, followup_similarity_margin=math.inf, followup_margin=2.0)
+        rules["similarity alone"] = rule_of(settings, assistant, followup_margin=math.inf)
     ms = common.percentiles(timings)
-    common.write_json("followup", {"pairs": len(pairs), "current": current, "never": baseline, "grid": grid,
-                                   "ask_with_history_ms": ms,
-                                   "items": [p.__dict__ for p in pairs]})
-    current["confident"] = settings.followup_similarity_confident if args.without_bank \
-        else settings.followup_confident
-    rows = [[f"{r['margin']}", f"{r['confident']}", common.fmt(r["dependent_taken_right"], 2),
-             common.fmt(r["independent_taken_wrongly"], 2), common.fmt(r["top_right_dependent"], 2),
-             common.fmt(r["top_right_independent"], 2)] for r in [baseline, current]]
-    md = (f"## Follow-up questions\n\n{len(dep)} dependent follow-ups and {len(ind)} independent second "
-          "questions written from the documents (`benchmarks/data/followups.jsonl`), real model and index. "
-          f"`ask` with a history: median {common.fmt(ms['p50'])} ms, p95 {common.fmt(ms['p95'])} ms.\n\n"
-          + common.md_table(["margin", "confident below", "dependent: context taken (right turn)",
-                             "independent: context taken (wrong)", "top passage right, dependent",
-                             "top passage right, independent"], rows)
-          + "\n\nFirst row: never taking context; second: the settings (`followup_margin`, `followup_confident`).")
+    results = {name: {r: replay(pairs, rule) for r, rule in rules.items()} for name, pairs in sets.items()}
+    grid = [{"similarity_margin": sm, "similarity_confident": sc, "margin": m,
+             **replay(sets["tuning"], rule_of(settings, assistant, followup_similarity_margin=sm,
+                                              followup_similarity_confident=sc, followup_margin=m))}
+            for sm in SIMILARITY_MARGINS for sc in SIMILARITY_CONFIDENT for m in MARGINS]
+    common.write_json("followup_without_bank" if args.without_bank else "followup",
+                      {"results": results, "grid": grid, "ask_with_history_ms": ms,
+                       "items": {name: [asdict(p) for p in pairs] for name, pairs in sets.items()}})
+    counts = {name: (sum(p.depends_on is not None for p in pairs), sum(p.depends_on is None for p in pairs))
+              for name, pairs in sets.items()}
+    md = ("## Follow-up questions\n\nPairs written from the documents (`benchmarks/data/followups*.jsonl`): "
+          + ", ".join(f"{name} {d} dependent + {i} independent" for name, (d, i) in counts.items())
+          + f"; real model and index{' served as if built without the bank' if args.without_bank else ''}. "
+          f"`ask` with a history of 1–2: median {common.fmt(ms['p50'])} ms, p95 {common.fmt(ms['p95'])} ms.\n\n"
+          + "\n\n".join(f"{name}:\n\n" + common.md_table(HEAD, [_row(r, v) for r, v in res.items()])
+                        for name, res in results.items())
+          + "\n\n`settings`: `followup_similarity_margin` / `_confident` and `followup_margin` / `_confident` "
+            "in `assistant/config.py` (the rule is in `assistant/followup.py`).")
     print(md)
-    print("\ngrid (margin, confident, dep taken right, ind taken wrongly, top right dep, top right ind, all):")
-    for r in grid:
-        print(f"  {r['margin']:>5} {r['confident']:>5}  {r['dependent_taken_right']:.2f} "
-              f"{r['independent_taken_wrongly']:.2f}  {r['top_right_dependent']:.2f} "
-              f"{r['top_right_independent']:.2f} {r['top_right_all']:.2f}")
-    print("\nper pair (alone, best in context, taken at the settings):")
-    for p in pairs:
-        best = p.in_context.get(p.best, float("nan")) if p.in_context and p.best is not None else float("nan")
-        print(f"  {p.id}: {p.alone:.3f} {best:.3f} right alone={p.right_alone} ctx={p.right_context}  "
-              f"{p.question}")
+    print("\ntuning grid (similarity margin, below, log-odds margin: dep right, ind wrong, top right dep/ind/all):")
+    for g in grid:
+        print(f"  {g['similarity_margin']:>5} {g['similarity_confident']:>5} {g['margin']:>4}: "
+              f"{g['dependent_taken_right']:.2f} {g['independent_taken_wrongly']:.2f}  {g['top_right_dependent']:.2f} "
+              f"{g['top_right_independent']:.2f} {g['top_right_all']:.2f}")
+    rule = rules["settings"]
+    print("\nper pair (alone → best in context; taken at the settings):")
+    for pairs in sets.values():
+        for p in pairs:
+            best = max(p.in_context.values(), key=lambda s: s.similarity, default=Score(0.0))
+            print(f"  {p.id}: sim {p.alone.similarity:.2f}→{best.similarity:.2f} lo {p.alone.log_odds}→"
+                  f"{best.log_odds} taken={taken(p, rule)} right alone={p.right_alone} "
+                  f"in context={p.right_in_context}  {p.question}")
     if not args.no_write and not args.quick and not args.without_bank:
         common.write_section("followup", md)
 

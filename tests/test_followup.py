@@ -7,27 +7,51 @@ import numpy as np
 import pytest
 
 from assistant import followup
+from assistant.config import Settings
 from assistant.engine import Assistant
-from assistant.followup import Reading, Rule
+from assistant.followup import Reading, Rule, Score
 from tests.fakes import FakeEmbedder
 
 
-def _reading(i: int, score: float) -> Reading:
-    return Reading(i, None, None, score)  # type: ignore[arg-type]  # the rule reads only the index and score
+def _reading(i: int, similarity: float, log_odds: float | None = None) -> Reading:
+    # the rule reads only the index and the score
+    return Reading(i, None, None, Score(similarity, log_odds))  # type: ignore[arg-type]
 
 
-def test_the_rule_takes_context_only_past_the_margin_and_below_confidence() -> None:
-    rule = Rule(margin=0.2, confident=0.9)
-    assert followup.choose(0.1, [_reading(0, 0.35)], rule).history_index == 0  # type: ignore[union-attr]
-    assert followup.choose(0.1, [_reading(0, 0.25)], rule) is None, "below the margin"
-    assert followup.choose(0.95, [_reading(0, 3.0)], rule) is None, "confident on its own"
-    assert followup.choose(0.1, [], rule) is None
+SIMILARITY = Rule(similarity_margin=0.2, similarity_confident=0.6)
+BOTH = Rule(similarity_margin=0.2, similarity_confident=0.6, margin=3.0, confident=6.0, answerable=-1.0)
 
 
-def test_the_rule_prefers_the_best_reading_and_on_a_tie_the_most_recent() -> None:
-    rule = Rule(margin=0.1, confident=1.0)
-    assert followup.choose(0.0, [_reading(2, 0.5), _reading(1, 0.8)], rule).history_index == 1  # type: ignore[union-attr]
-    assert followup.choose(0.0, [_reading(2, 0.5), _reading(1, 0.5)], rule).history_index == 2  # type: ignore[union-attr]
+def test_the_similarity_rule_takes_context_only_past_the_margin_and_below_confidence() -> None:
+    assert followup.choose(Score(0.3), [_reading(0, 0.55)], SIMILARITY).history_index == 0  # type: ignore[union-attr]
+    assert followup.choose(Score(0.3), [_reading(0, 0.45)], SIMILARITY) is None, "below the margin"
+    assert followup.choose(Score(0.65), [_reading(0, 0.95)], SIMILARITY) is None, "close to the sources alone"
+    assert followup.choose(Score(0.3), [], SIMILARITY) is None
+
+
+def test_a_wide_rise_in_answerability_also_takes_context() -> None:
+    assert followup.takes(Score(0.7, -2.0), Score(0.7, 1.5), BOTH), "similarity flat, log-odds +3.5"
+    assert not followup.takes(Score(0.7, -2.0), Score(0.7, 0.5), BOTH), "log-odds +2.5 only"
+    assert not followup.takes(Score(0.7, 6.5), Score(0.7, 12.0), BOTH), "confidently answerable alone"
+
+
+def test_a_reading_the_answerability_model_would_refuse_is_never_taken() -> None:
+    assert followup.takes(Score(0.1, -9.0), Score(0.8, -0.5), BOTH)
+    assert not followup.takes(Score(0.1, -9.0), Score(0.8, -1.5), BOTH), "below the model's threshold"
+
+
+def test_the_rule_prefers_the_most_answerable_reading_and_on_a_tie_the_most_recent() -> None:
+    assert followup.choose(Score(0.1), [_reading(2, 0.5), _reading(1, 0.8)], SIMILARITY).history_index == 1  # type: ignore[union-attr]
+    assert followup.choose(Score(0.1), [_reading(2, 0.5), _reading(1, 0.5)], SIMILARITY).history_index == 2  # type: ignore[union-attr]
+    picked = followup.choose(Score(0.1, -9.0), [_reading(2, 0.9, 1.0), _reading(1, 0.5, 4.0)], BOTH)
+    assert picked is not None and picked.history_index == 1, "the learned score ranks when there is one"
+
+
+def test_the_rule_of_an_index_without_answerability_is_similarity_only(tiny_settings: Settings) -> None:
+    rule = followup.rule_for(tiny_settings, None)
+    assert rule.answerable is None and rule.margin == float("inf")
+    learned = followup.rule_for(tiny_settings, 0.5)
+    assert learned.answerable == 0.0 and learned.margin == tiny_settings.followup_margin
 
 
 def test_recent_turns_are_the_last_ones_most_recent_first() -> None:
@@ -51,7 +75,8 @@ def test_a_dependent_question_is_answered_in_the_context_of_the_earlier_one(fake
     assert answer.answered and answer.passages
     assert answer.context is not None and answer.context.question == earlier and answer.context.history_index == 0
     step = next(t for t in answer.trace if t.step == "follow-up")
-    assert step.data["history_index"] == 0 and step.data["in_context"][earlier] > step.data["alone"]
+    assert step.data["history_index"] == 0
+    assert step.data["in_context"][earlier]["similarity"] > step.data["alone"]["similarity"]
 
 
 def test_the_context_named_is_the_history_item_used(fake_assistant: Assistant) -> None:
