@@ -42,7 +42,9 @@ class AskRequest(BaseModel):
     """A question for ``POST /api/ask``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"question": "How much magnesium glycinate should I take for sleep?", "top_k": 3}]})
+        "examples": [{"question": "How much magnesium glycinate should I take for sleep?", "top_k": 3},
+                     {"question": "How many hours apart should I take them?",
+                      "history": ["Can I take magnesium with doxycycline?"]}]})
 
     question: QuestionText = Field(description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
     top_k: int = Field(DEFAULT_TOP_K, strict=True, ge=MIN_TOP_K, le=MAX_TOP_K,
