@@ -110,9 +110,10 @@ class Pipeline:
         """The frozen model's best similarity to a candidate (not the adapted one: see ``answerability``)."""
         return float(r.candidates.features[:, 2].max()) if len(r.candidates.rows) else 0.0
 
-    def _probability(self, r: Search, model: LinearModel) -> float:
-        ngrams = None if model.ngram_weights is None else hashed_ngrams([r.question.written],
-                                                                        model.ngram_weights.shape[0])
+    def _probability(self, r: Search, model: LinearModel, ngrams: sparse.csr_matrix | None = None) -> float:
+        """The answerability model's probability for ``r`` (``ngrams``: the question's, when already hashed)."""
+        if ngrams is None and model.ngram_weights is not None:
+            ngrams = hashed_ngrams([r.question.written], model.ngram_weights.shape[0])
         x = np.concatenate([self.retriever.question_features(r), r.base])
         return float(model.probabilities(x, ngrams=ngrams)[0, 0])
 
@@ -181,8 +182,7 @@ class Pipeline:
             s.note("answerability", f"no learned model: best base similarity {top:.3f} "
                    f"{'≥' if ok else '<'} {self.settings.min_similarity}", similarity=round(top, 4))
         else:
-            x = np.concatenate([self.retriever.question_features(r), r.base])
-            p = float(model.probabilities(x, ngrams=_ngrams_of(model, s))[0, 0])
+            p = self._probability(r, model, _ngrams_of(model, s))
             th = float(model.thresholds[0])
             s.answerable, ok = round(p, 4), p >= th
             s.note("answerability", f"p(answerable)={p:.3f} {'≥' if ok else '<'} threshold {th:.3f}",
