@@ -30,7 +30,8 @@ browser:
 index: install
 	$(VENV)/bin/assistant index --if-stale
 
-run: index
+# serve builds the index first when it is missing or stale (one process: Ctrl+C at any point ends it cleanly).
+run: install
 	$(VENV)/bin/assistant serve --host $(HOST) --port $(PORT)
 
 lint: install

@@ -106,18 +106,30 @@ def _split_run(digits: str, max_ref: int) -> list[int]:
     return []
 
 
+def marker_spans(text: str, max_ref: int) -> list[tuple[int, int, tuple[int, ...]]]:
+    """Where the footnote markers are: ``(start, end, reference numbers)`` for each superscript run and
+    plain trailing number that names references 1..``max_ref``, in text order."""
+    if max_ref <= 0:
+        return []
+    found: list[tuple[int, int, tuple[int, ...]]] = []
+    for m in _SUPER_RUN.finditer(text):
+        numbers = _split_run("".join(_SUPER_MAP[c] for c in m.group()), max_ref)
+        if numbers:
+            found.append((m.start(), m.end(), tuple(numbers)))
+    for m in _PLAIN_MARKER.finditer(text):
+        group = 1 if m.group(1) else 2
+        value = int(m.group(group))
+        if 0 < value <= max_ref:
+            found.append((m.start(group), m.end(group), (value,)))
+    return sorted(found)
+
+
 def footnote_markers(text: str, max_ref: int) -> tuple[int, ...]:
     """Reference numbers a span points to: superscript digits and plain trailing numbers."""
-    if max_ref <= 0:
-        return ()
-    found: list[int] = []
-    for m in _SUPER_RUN.finditer(text):
-        found.extend(_split_run("".join(_SUPER_MAP[c] for c in m.group()), max_ref))
-    for m in _PLAIN_MARKER.finditer(text):
-        value = int(m.group(1) or m.group(2))
-        if 0 < value <= max_ref:
-            found.append(value)
-    return tuple(dict.fromkeys(found))
+    spans = marker_spans(text, max_ref)
+    supers = [n for a, _, ns in spans if text[a] in SUPERSCRIPTS for n in ns]
+    plain = [n for a, _, ns in spans if text[a] not in SUPERSCRIPTS for n in ns]
+    return tuple(dict.fromkeys(supers + plain))
 
 
 def _is_continuation(entry: str, previous: str) -> bool:

@@ -1,8 +1,10 @@
-"""JSON endpoints: ``POST /api/ask``, ``GET /api/documents[/{id}]`` and ``GET /healthz``."""
+"""JSON endpoints: ``POST /api/ask``, ``POST /api/feedback``, ``GET /api/documents[/{id}]`` and ``GET /healthz``."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -12,12 +14,15 @@ from starlette.types import Receive
 from assistant.askpool import AskPool, QueueFull
 from assistant.config import Settings
 from assistant.engine import Assistant
+from assistant.feedback import Feedback, FeedbackStore, PassageRef
 from assistant.schemas import (
     AnswerOut,
     AskRequest,
     DocumentOut,
     DocumentSummaryOut,
     ErrorOut,
+    FeedbackCreatedOut,
+    FeedbackIn,
     HealthOut,
     ValidationErrorOut,
     answer_out,
@@ -38,6 +43,21 @@ async def get_assistant(request: Request) -> Assistant:
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+log = logging.getLogger("assistant.api")
+
+
+def get_feedback_store(request: Request) -> FeedbackStore:
+    """The store at ``Settings.feedback_db`` (made on first use; the file itself on the first write)."""
+    store = getattr(request.app.state, "feedback_store", None)
+    if store is None:
+        settings = getattr(request.app.state, "settings", None)
+        path = (settings if isinstance(settings, Settings) else Settings()).feedback_db
+        store = request.app.state.feedback_store = FeedbackStore(path)
+    return store
+
+
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
 
 T = TypeVar("T")
 
@@ -125,10 +145,26 @@ async def ask(body: AskRequest, request: Request, assistant: AssistantDep) -> Re
     """
     def work() -> bytes:
         # Built as the typed AnswerOut and serialised in the worker thread, once (not re-validated on the loop).
-        answer = assistant.ask(body.question, body.top_k)
+        answer = assistant.ask(body.question, body.top_k, body.history)
         return answer_out(answer, body.explain).model_dump_json(by_alias=True).encode()
 
     return Response(await run_limited(request, work), media_type="application/json")
+
+
+@router.post("/api/feedback", status_code=201, response_model=FeedbackCreatedOut, tags=["feedback"],
+             responses={**_ERRORS, 503: {"model": ErrorOut, "description": "The feedback could not be stored."}},
+             summary="Rate an answer: 👍 or 👎 and an optional note")
+def feedback(body: FeedbackIn, store: FeedbackDep) -> FeedbackCreatedOut:
+    """Store the rating of one answer with what the user chose to send (the question, the note, the
+    answer's `build_id` and the passages it showed) and the time it arrived; nothing else."""
+    entry = Feedback(question=body.question, rating=body.rating, note=body.note, build_id=body.build_id,
+                     passages=tuple(PassageRef(p.document_id, p.start, p.end) for p in body.passages))
+    try:
+        return FeedbackCreatedOut(id=store.add(entry))
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("feedback not stored in %s: %s", store.path, exc)
+        raise HTTPException(status_code=503, detail="The feedback could not be stored right now; "
+                                                    "please try again later.") from exc
 
 
 @router.get("/api/documents", response_model=list[DocumentSummaryOut], tags=["documents"], responses=_COMMON,

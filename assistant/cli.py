@@ -129,9 +129,11 @@ def serve_command(host: str, port: int, index_dir: Path | None, documents_dir: P
 
 def _register_answer_commands() -> None:
     from assistant.cli_answer import ask_command, eval_command
+    from assistant.cli_feedback import feedback_command
 
     main.add_command(ask_command)
     main.add_command(eval_command)
+    main.add_command(feedback_command)
 
 
 _register_answer_commands()

@@ -36,6 +36,8 @@ def format_answer(answer: Answer, examples: list[str], width: int = 100) -> str:
     out: list[str] = []
     if answer.notice:
         out += [click.style("!! " + answer.notice.text, fg="red", bold=True), ""]
+    if answer.context is not None:
+        out += [click.style(f"(Read as a follow-up to: “{answer.context.question}”)", dim=True)]
     if answer.answered:
         out.append(click.style("From the sources:", bold=True))
         for i, p in enumerate(answer.passages, 1):
@@ -62,22 +64,30 @@ def format_answer(answer: Answer, examples: list[str], width: int = 100) -> str:
 Examples:
   assistant ask "How much magnesium glycinate should I take for sleep?"
   assistant ask --json --top-k 5 "Can I take it with doxycycline?"
-  assistant ask --explain "Is it safe in pregnancy?"   # why each passage was chosen or the answer refused""")
+  assistant ask --explain "Is it safe in pregnancy?"   # why each passage was chosen or the answer refused
+  assistant ask --history "Can I take magnesium with doxycycline?" "How many hours apart?"   # a follow-up""")
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the API answer object.")
 @click.option("--top-k", default=3, show_default=True, type=click.IntRange(1, 10), help="Passages at most.")
 @click.option("--explain", is_flag=True, help="Show the trace: why each passage was chosen, or the answer refused.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), envvar="ASSISTANT_INDEX_DIR",
               help="Index folder [default: index/].")
-def ask_command(question: str, as_json: bool, top_k: int, explain: bool, index_dir: Path | None) -> None:
-    from assistant.schemas import answer_out, clean_question
+@click.option("--history", multiple=True, help="An earlier question of the conversation (repeat, oldest first; "
+                                               "at most 5): a follow-up is read in its context.")
+def ask_command(question: str, as_json: bool, top_k: int, explain: bool, index_dir: Path | None,
+                history: tuple[str, ...]) -> None:
+    from assistant.schemas import answer_out, clean_history, clean_question
 
     try:
         question = clean_question(question)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="QUESTION") from exc
+    try:
+        earlier = clean_history(list(history))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--history") from exc
     assistant = _load_assistant(index_dir)
-    answer = assistant.ask(question, top_k)
+    answer = assistant.ask(question, top_k, earlier)
     if as_json:
         click.echo(answer_out(answer, explain).model_dump_json(indent=2))
         return

@@ -102,6 +102,22 @@ class Settings(BaseSettings):
     # The answerability threshold lets at most this share of answerable bank questions be refused (out of fold).
     max_false_abstention: float = 0.03
 
+    # Follow-ups (assistant/followup.py): the question alone is scored against the question read after each of
+    # the last ``followup_turns`` earlier questions. The context is taken when the frozen model's best similarity
+    # rises by ``followup_similarity_margin`` from below ``followup_similarity_confident``, or the learned
+    # answerability's log-odds rise by ``followup_margin`` from below the probability ``followup_confident``;
+    # never when the answerability model would refuse the reading in context. Chosen on
+    # benchmarks/bench_followup.py (32 dependent follow-ups, 31 independent second questions written from the
+    # documents), checked on a held-out 12 + 12.
+    followup_turns: int = Field(default=2, ge=1, le=5)
+    followup_similarity_margin: float = 0.15
+    followup_similarity_confident: float = 0.6
+    followup_margin: float = 4.0
+    followup_confident: float = 0.999
+
+    # Feedback (👍 / 👎 and a note) is stored in this SQLite file, created on first write (env ASSISTANT_FEEDBACK_DB).
+    feedback_db: Path = PROJECT_ROOT / "var" / "feedback.sqlite3"
+
     host: str = "127.0.0.1"
     port: int = 8000
     # At most this many questions are answered at once by the server; more wait their turn (never an error).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,11 +67,15 @@ class Assistant:
     def index(self) -> LoadedIndex:
         return self._state[0]
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
-        """Quoted passages, cautions and a disclaimer for ``question``; never generated text."""
+    def ask(self, question: str, top_k: int | None = None, history: Sequence[str] = ()) -> Answer:
+        """Quoted passages, cautions and a disclaimer for ``question``; never generated text.
+
+        ``history``: the earlier questions of the conversation, oldest first; a question that depends on one
+        of them is answered in its context (``Answer.context`` names it).
+        """
         _, pipeline = self._state  # one consistent snapshot for the whole request
         started = time.perf_counter()
-        answer = pipeline.run(question, top_k or self.settings.default_top_k)
+        answer = pipeline.run(question, top_k or self.settings.default_top_k, history)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
 

@@ -15,7 +15,6 @@ from assistant.store import IndexUnavailable, built_from, read_manifest
 log = logging.getLogger("assistant.launch")
 
 DEFAULT_INDEX = Settings.model_fields["index_dir"].default
-INTERRUPTED = 130  # the shell's code for "stopped by Ctrl+C"
 
 
 class LaunchError(Exception):
@@ -118,9 +117,9 @@ def serve(settings: Settings, documents: Path | None = None) -> int:
         ensure_index(settings, documents)
         assistant = Assistant.load(settings)
         sock = bind(settings.host, settings.port)
-    except KeyboardInterrupt:
-        print("Interrupted before the server started; the index in use is unchanged.", file=sys.stderr)
-        return INTERRUPTED
+    except KeyboardInterrupt:  # stopping serve is its normal end, also while it builds (`make run` stays quiet)
+        print("Stopped before the server started; the index is unchanged.", file=sys.stderr)
+        return 0
     except IndexUnavailable as exc:
         print(f"Cannot start the server: {exc}", file=sys.stderr)
         return 1
@@ -137,5 +136,8 @@ def serve(settings: Settings, documents: Path | None = None) -> int:
         pass
     finally:
         sock.close()
+    if not server.started:
+        print("The server did not start (see the log above).", file=sys.stderr)
+        return 1
     print("Stopped.", file=sys.stderr)
     return 0

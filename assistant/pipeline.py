@@ -1,15 +1,16 @@
-"""Answering as a few steps over one state: analyse → retrieve → emergency → answerability → passages →
-cautions → answer. Each step adds to a trace of what it decided and why (``assistant ask --explain``)."""
+"""Answering as a few steps over one state: analyse → retrieve → follow-up → emergency → answerability →
+passages → cautions → answer. Each step adds to a trace of what it decided and why (``assistant ask --explain``)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
 
-from assistant import conflicts, safety
+from assistant import conflicts, followup, safety
 from assistant.answer import Candidate, choose_passages, show_disagreement
 from assistant.bank import CautionTopic
 from assistant.config import Settings
@@ -18,7 +19,7 @@ from assistant.passages import make_passage
 from assistant.question import Question
 from assistant.retrieve import Retriever, Search
 from assistant.store import LoadedIndex
-from assistant.types import Answer, Notice, Passage, TraceStep
+from assistant.types import Answer, FollowUp, Notice, Passage, TraceStep
 
 TRACE_HITS = 5  # hits shown in the trace
 
@@ -27,6 +28,9 @@ TRACE_HITS = 5  # hits shown in the trace
 class State:
     question: str
     top_k: int
+    history: tuple[str, ...] = ()
+    context: FollowUp | None = None
+    alone: Search | None = None  # the question's own search when it is read after an earlier one
     analysed: Question | None = None
     search: Search | None = None
     notice: Notice | None = None
@@ -54,6 +58,16 @@ def _ngrams_of(model: LinearModel, s: State) -> sparse.csr_matrix | None:
     return None if model.ngram_weights is None else s.ngrams(model.ngram_weights.shape[0])
 
 
+def _rounded(score: followup.Score) -> dict[str, float | None]:
+    return {"similarity": round(score.similarity, 3),
+            "log_odds": None if score.log_odds is None else round(score.log_odds, 3)}
+
+
+def _described(score: followup.Score) -> str:
+    return f"similarity {score.similarity:.2f}" + ("" if score.log_odds is None else
+                                                   f", answerability log-odds {score.log_odds:.1f}")
+
+
 class Pipeline:
     def __init__(self, index: LoadedIndex, retriever: Retriever, settings: Settings) -> None:
         self.index = index
@@ -63,10 +77,10 @@ class Pipeline:
         rows = retriever.row_of
         self.emergency_rows = sorted(rows[c] for c in self.models.emergency_pool if c in rows)
 
-    def run(self, question: str, top_k: int) -> Answer:
-        state = State(question, top_k)
-        for step in (self.analyse, self.retrieve, self.emergency, self.answerability, self.select_passages,
-                     self.cautions):
+    def run(self, question: str, top_k: int, history: Sequence[str] = ()) -> Answer:
+        state = State(question, top_k, tuple(history))
+        for step in (self.analyse, self.retrieve, self.follow_up, self.emergency, self.answerability,
+                     self.select_passages, self.cautions):
             started = time.perf_counter()
             step(state)
             state.timings_ms[step.__name__] = (time.perf_counter() - started) * 1000
@@ -92,11 +106,56 @@ class Pipeline:
                hits=[{"chunk": h.chunk.id, "section": h.chunk.section, "score": round(h.score, 4),
                       "features": r.features_of(h)} for h in r.hits[:TRACE_HITS]])
 
+    def _similarity(self, r: Search) -> float:
+        """The frozen model's best similarity to a candidate (not the adapted one: see ``answerability``)."""
+        return float(r.candidates.features[:, 2].max()) if len(r.candidates.rows) else 0.0
+
+    def _probability(self, r: Search, model: LinearModel, ngrams: sparse.csr_matrix | None = None) -> float:
+        """The answerability model's probability for ``r`` (``ngrams``: the question's, when already hashed)."""
+        if ngrams is None and model.ngram_weights is not None:
+            ngrams = hashed_ngrams([r.question.written], model.ngram_weights.shape[0])
+        x = np.concatenate([self.retriever.question_features(r), r.base])
+        return float(model.probabilities(x, ngrams=ngrams)[0, 0])
+
+    def _follow_up_score(self, r: Search | None) -> followup.Score:
+        model = self.models.answerable
+        if r is None or not r.hits:  # nothing to search for ("Why?"), or nothing matched
+            return followup.Score(0.0, None if model is None else followup.log_odds(0.0))
+        return followup.Score(self._similarity(r),
+                              None if model is None else followup.log_odds(self._probability(r, model)))
+
+    def follow_up(self, s: State) -> None:
+        if not s.history or s.analysed is None:
+            return
+        model = self.models.answerable
+        rule = followup.rule_for(self.settings, None if model is None else float(model.thresholds[0]))
+        alone = self._follow_up_score(s.search)
+        options = followup.readings(self.retriever, s.question, s.history, self.settings.followup_turns,
+                                    self._follow_up_score)
+        chosen = followup.choose(alone, options, rule)
+        data = {"alone": _rounded(alone), "in_context": {s.history[o.history_index]: _rounded(o.score)
+                                                          for o in options}}
+        if chosen is None:
+            s.note("follow-up", f"read on its own ({_described(alone)}; after an earlier question: "
+                   + ("; ".join(_described(o.score) for o in options) or "nothing to search for") + ")", **data)
+            return
+        s.context = FollowUp(s.history[chosen.history_index], chosen.history_index)
+        s.alone, s.search, s.analysed = s.search, chosen.search, chosen.analysed
+        s._ngrams.clear()
+        if s.reason == "not_a_question":
+            s.reason = None
+        s.note("follow-up", f"read after {s.context.question!r}: {_described(chosen.score)}, against "
+               f"{_described(alone)} alone", history_index=chosen.history_index, **data)
+
     def emergency(self, s: State) -> None:
         model = self.models.emergency
         if s.search is None or model is None:
             return
         p = float(model.probabilities(s.search.base, ngrams=_ngrams_of(model, s))[0, 0])
+        if s.alone is not None:  # a follow-up: the question itself is checked too, never only its reading
+            own = None if model.ngram_weights is None else hashed_ngrams([s.alone.question.written],
+                                                                         model.ngram_weights.shape[0])
+            p = max(p, float(model.probabilities(s.alone.base, ngrams=own)[0, 0]))
         th = float(model.thresholds[0])
         if p >= th:
             s.notice = safety.emergency_notice()
@@ -118,13 +177,12 @@ class Pipeline:
         if model is None:
             # The floor is on the frozen model's similarity: an adapter trained on a small bank lowers the
             # similarities of questions unlike its own (COVID-QA, half its questions as the bank: 7 % refused).
-            top = float(r.candidates.features[:, 2].max())
+            top = self._similarity(r)
             ok = top >= self.settings.min_similarity
             s.note("answerability", f"no learned model: best base similarity {top:.3f} "
                    f"{'≥' if ok else '<'} {self.settings.min_similarity}", similarity=round(top, 4))
         else:
-            x = np.concatenate([self.retriever.question_features(r), r.base])
-            p = float(model.probabilities(x, ngrams=_ngrams_of(model, s))[0, 0])
+            p = self._probability(r, model, _ngrams_of(model, s))
             th = float(model.thresholds[0])
             s.answerable, ok = round(p, 4), p >= th
             s.note("answerability", f"p(answerable)={p:.3f} {'≥' if ok else '<'} threshold {th:.3f}",
@@ -194,4 +252,5 @@ class Pipeline:
         return Answer(question=s.question, answered=s.reason is None, reason=s.reason, passages=tuple(s.passages),
                       safety=s.cautions, disclaimer=disclaimer, notice=s.notice,
                       conflicts=conflicts.find_conflicts(s.passages), timings_ms=s.timings_ms,
-                      answerable_probability=s.answerable, trace=tuple(s.trace))
+                      answerable_probability=s.answerable, trace=tuple(s.trace), context=s.context,
+                      build_id=self.index.build_id or None)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from assistant.types import Answer, Conflict, Document, Notice, Passage, Reference, Span
+from assistant.types import Answer, Conflict, Document, FollowUp, Notice, Passage, Reference, Span
 
 MAX_QUESTION_CHARS = 1000
 MIN_TOP_K, MAX_TOP_K, DEFAULT_TOP_K = 1, 10, 3
+MAX_HISTORY = 5
+MAX_NOTE_CHARS, MAX_BUILD_ID_CHARS, MAX_DOCUMENT_ID_CHARS, MAX_FEEDBACK_PASSAGES = 2000, 100, 200, 20
 
 # C0 controls other than tab / newline / carriage return, DEL, and unpaired UTF-16 surrogates (which
 # JSON allows as escapes but which cannot be encoded as UTF-8).
@@ -65,28 +67,108 @@ def form_top_k(raw: object) -> int:
     return top_k_value(value)
 
 
+# A question as every request carries it: a string, trimmed, 1–1000 characters, no control characters.
+QuestionText = Annotated[str, Field(strict=True), AfterValidator(clean_question)]
+
+
 class AskRequest(BaseModel):
     """A question for ``POST /api/ask``."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
-        "examples": [{"question": "How much magnesium glycinate should I take for sleep?", "top_k": 3}]})
+        "examples": [{"question": "How much magnesium glycinate should I take for sleep?", "top_k": 3},
+                     {"question": "How many hours apart should I take them?",
+                      "history": ["Can I take magnesium with doxycycline?"]}]})
 
-    question: str = Field(strict=True, description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
+    question: QuestionText = Field(description=f"1–{MAX_QUESTION_CHARS} characters after trimming white space.")
     top_k: int = Field(DEFAULT_TOP_K, ge=MIN_TOP_K, le=MAX_TOP_K,
                        description="How many answer passages at most: a whole number, written 6 or 6.0 "
                                    "(not 6.5, not the string \"6\").")
     explain: bool = Field(False, strict=True, description="Also return the trace: why each passage was chosen "
                                                           "and why an answer was refused.")
 
-    @field_validator("question")
+    history: list[Annotated[str, Field(strict=True)]] = Field(
+        default=[], max_length=MAX_HISTORY,  # a default the schema states (pydantic copies it per request)
+        description=f"Up to {MAX_HISTORY} earlier questions of the conversation, oldest first, each like "
+                    "`question`. A question that depends on one of them is answered in its context.")
+
+    @field_validator("history")
     @classmethod
-    def _question(cls, value: str) -> str:
-        return clean_question(value)
+    def _history(cls, value: list[str]) -> list[str]:
+        return clean_history(value)
 
     @field_validator("top_k", mode="before")
     @classmethod
     def _top_k(cls, value: object) -> int:
         return top_k_value(value)
+
+
+def allowed_text(value: str, what: str) -> str:
+    """``value`` unchanged; ``ValueError`` if it holds a control character or an unpaired surrogate."""
+    bad = _FORBIDDEN.search(value)
+    if bad:
+        raise ValueError(f"{what} contains a character that is not allowed (U+{ord(bad.group()):04X})")
+    return value
+
+
+def clean_history(value: list[str]) -> list[str]:
+    """Each earlier question cleaned like ``question``; ``ValueError`` naming the item that is unusable."""
+    if len(value) > MAX_HISTORY:
+        raise ValueError(f"history has {len(value)} questions; the limit is {MAX_HISTORY} (the most recent ones)")
+    cleaned = []
+    for i, item in enumerate(value):
+        try:
+            cleaned.append(clean_question(item))
+        except ValueError as exc:
+            raise ValueError(f"history item {i}: {exc}") from None
+    return cleaned
+
+
+class FeedbackPassageIn(BaseModel):
+    """A passage the answer showed, by its span in the document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_id: str = Field(strict=True, min_length=1, max_length=MAX_DOCUMENT_ID_CHARS)
+    start: int = Field(strict=True, ge=0)
+    end: int = Field(strict=True, ge=0)
+
+    @model_validator(mode="after")
+    def _span(self) -> FeedbackPassageIn:
+        if self.end < self.start:
+            raise ValueError(f"a passage's end ({self.end}) must not be before its start ({self.start})")
+        allowed_text(self.document_id, "document_id")
+        return self
+
+
+class FeedbackIn(BaseModel):
+    """👍 / 👎 on one answer for ``POST /api/feedback``; only these fields are stored, with the time."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "question": "How much magnesium glycinate should I take for sleep?", "rating": "up", "note": "",
+        "build_id": "20261201T220308570200Z",
+        "passages": [{"document_id": "magnesium-glycinate-research", "start": 3712, "end": 3763}]}]})
+
+    question: QuestionText = Field(description=f"The question answered, 1–{MAX_QUESTION_CHARS} characters.")
+    rating: Literal["up", "down"] = Field(description="👍 up or 👎 down.")
+    note: str = Field("", strict=True, max_length=MAX_NOTE_CHARS, description="Optional; may be empty.")
+    build_id: str | None = Field(None, strict=True, max_length=MAX_BUILD_ID_CHARS,
+                                 description="The answer's `build_id`.")
+    passages: list[FeedbackPassageIn] = Field(default_factory=list, max_length=MAX_FEEDBACK_PASSAGES,
+                                              description="The passages the answer showed.")
+
+    @field_validator("note")
+    @classmethod
+    def _note(cls, value: str) -> str:
+        return allowed_text(value.strip(), "note")
+
+    @field_validator("build_id")
+    @classmethod
+    def _build_id(cls, value: str | None) -> str | None:
+        return None if value is None else allowed_text(value, "build_id")
+
+
+class FeedbackCreatedOut(BaseModel):
+    id: int = Field(description="The stored feedback's id.")
 
 
 class SpanOut(BaseModel):
@@ -140,6 +222,13 @@ class TraceStepOut(BaseModel):
     data: dict
 
 
+class FollowUpOut(BaseModel):
+    """The earlier question a follow-up was answered in the context of."""
+
+    question: str
+    history_index: int = Field(description="Its index in the request's `history` (oldest first).")
+
+
 class AnswerOut(BaseModel):
     """Quoted passages, cautions and a quoted disclaimer; nothing is generated."""
 
@@ -155,6 +244,9 @@ class AnswerOut(BaseModel):
         None, description="The learned answerability model's probability that the sources answer this, when "
                           "the index has one.")
     trace: list[TraceStepOut] | None = Field(None, description="With explain: the steps that led to this answer.")
+    context: FollowUpOut | None = Field(None, description="When the question was read as a follow-up: the "
+                                                          "earlier question whose context was used.")
+    build_id: str | None = Field(None, description="The index build that answered.")
 
 
 class DocumentSummaryOut(BaseModel):
@@ -221,6 +313,10 @@ def notice_out(n: Notice | None) -> NoticeOut | None:
     return None if n is None else NoticeOut(kind=n.kind, text=n.text)
 
 
+def follow_up_out(f: FollowUp | None) -> FollowUpOut | None:
+    return None if f is None else FollowUpOut(question=f.question, history_index=f.history_index)
+
+
 def conflict_out(c: Conflict) -> ConflictOut:
     return ConflictOut(topic=c.topic, passages=list(c.passages), documents=list(c.documents))
 
@@ -232,6 +328,7 @@ def answer_out(answer: Answer, explain: bool = False) -> AnswerOut:
         disclaimer=passage_out(answer.disclaimer), notice=notice_out(answer.notice),
         conflicts=[conflict_out(c) for c in answer.conflicts], answerable_probability=answer.answerable_probability,
         trace=[TraceStepOut(step=t.step, detail=t.detail, data=t.data) for t in answer.trace] if explain else None,
+        context=follow_up_out(answer.context), build_id=answer.build_id,
     )
 
 

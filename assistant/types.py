@@ -149,6 +149,14 @@ class TraceStep:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """The earlier question (``history[history_index]``) a follow-up was answered in the context of."""
+
+    question: str
+    history_index: int
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answered: bool
@@ -161,3 +169,5 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     answerable_probability: float | None = None  # the learned answerability model's, when there is one
     trace: tuple[TraceStep, ...] = ()
+    context: FollowUp | None = None  # set when the question was read after an earlier one
+    build_id: str | None = None  # the index build that answered

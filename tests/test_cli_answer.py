@@ -59,3 +59,26 @@ def test_eval_prints_figures_and_categories(runner: CliRunner, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     assert "hit@1" in result.output and "category" in result.output
     assert json.loads(out.read_text())["figures"]["questions"] == 46
+
+
+def test_ask_reads_a_follow_up_with_the_earlier_questions(runner: CliRunner, fake_assistant: Assistant,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from assistant.types import FollowUp
+
+    seen: list[tuple[str, ...]] = []
+    ask = fake_assistant.ask
+
+    def recording_ask(question: str, top_k: int | None = None, history: tuple[str, ...] | list[str] = ()) -> object:
+        seen.append(tuple(history))
+        return replace(ask(question, top_k), context=FollowUp(question=history[-1], history_index=len(history) - 1))
+
+    monkeypatch.setattr(fake_assistant, "ask", recording_ask)
+    result = runner.invoke(main, ["ask", "--history", "Is zinc useful?", "--history", "  Which antibiotics clash?  ",
+                                  "How far apart?"])
+    assert result.exit_code == 0, result.output
+    assert seen == [("Is zinc useful?", "Which antibiotics clash?")], "oldest first, trimmed"
+    assert "Read as a follow-up to: “Which antibiotics clash?”" in result.output
+    too_many = runner.invoke(main, ["ask", *[a for i in range(6) for a in ("--history", f"q{i}?")], "And then?"])
+    assert too_many.exit_code == 2 and "history" in too_many.output

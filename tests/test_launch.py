@@ -245,8 +245,9 @@ def test_ctrl_c_stops_serve_cleanly(my_index: tuple[Path, Path, str], monkeypatc
 
     _, index_dir, _ = my_index
 
-    def interrupted(self: object, sockets: object = None) -> None:
-        raise KeyboardInterrupt
+    def interrupted(self: uvicorn.Server, sockets: object = None) -> None:
+        self.started = True
+        raise KeyboardInterrupt  # as uvicorn re-raises the SIGINT it handled, after shutting down
 
     monkeypatch.setattr(uvicorn.Server, "run", interrupted)
     result = CliRunner().invoke(main, ["serve", "--index", str(index_dir), "--port", "0"])
@@ -286,3 +287,28 @@ def test_healthz_names_the_served_build_and_the_last_refused(my_index: tuple[Pat
     assert health["documents_dir"] == str(docs.resolve())
     assert health["refused"]["build_id"] == "29990101T000000000000Z"
     assert "files changed since the build wrote them: vectors.faiss" in health["refused"]["reason"]
+
+
+def test_ctrl_c_while_serve_builds_the_index_is_a_clean_stop(my_index: tuple[Path, Path, str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    docs, index_dir, build_id = my_index
+    (docs / "new.txt").write_text("Iron\n\nIron carries oxygen.\n", encoding="utf-8")  # stale: serve rebuilds
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("assistant.index.build_index", interrupted)
+    result = CliRunner().invoke(main, ["serve", "--index", str(index_dir), "--port", "0"])
+    assert result.exit_code == 0 and "Aborted" not in result.output
+    assert result.stderr.strip().splitlines()[-1] == "Stopped before the server started; the index is unchanged."
+    assert read_manifest(index_dir)["build_id"] == build_id  # type: ignore[index]
+
+
+def test_a_server_that_fails_to_start_exits_1(my_index: tuple[Path, Path, str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    _, index_dir, _ = my_index
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)  # returns without starting
+    result = CliRunner().invoke(main, ["serve", "--index", str(index_dir), "--port", "0"])
+    assert result.exit_code == 1 and "did not start" in result.stderr

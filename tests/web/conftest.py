@@ -7,7 +7,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
@@ -37,8 +37,8 @@ def with_notice(assistant: Assistant, monkeypatch: pytest.MonkeyPatch, trigger: 
     """Make ``assistant`` attach an emergency notice when the question contains ``trigger``."""
     ask = assistant.ask
 
-    def ask_with_notice(question: str, top_k: int | None = None) -> Answer:
-        answer = ask(question, top_k)
+    def ask_with_notice(question: str, top_k: int | None = None, history: Sequence[str] = ()) -> Answer:
+        answer = ask(question, top_k, history)
         return replace(answer, notice=Notice("emergency", EMERGENCY_TEXT)) if trigger in question.lower() else answer
 
     monkeypatch.setattr(assistant, "ask", ask_with_notice)
@@ -48,8 +48,8 @@ def not_covered(assistant: Assistant, monkeypatch: pytest.MonkeyPatch, trigger: 
     """Make ``assistant`` abstain (answered=false) when the question contains ``trigger``."""
     ask = assistant.ask
 
-    def ask_abstaining(question: str, top_k: int | None = None) -> Answer:
-        answer = ask(question, top_k)
+    def ask_abstaining(question: str, top_k: int | None = None, history: Sequence[str] = ()) -> Answer:
+        answer = ask(question, top_k, history)
         if trigger in question.lower():
             return replace(answer, answered=False, reason="not_covered", passages=(), safety=(), conflicts=())
         return answer

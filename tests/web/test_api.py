@@ -223,7 +223,7 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
 
 def test_a_genuine_bug_is_a_logged_json_500(fake_assistant: Assistant, monkeypatch: pytest.MonkeyPatch,
                                             caplog: pytest.LogCaptureFixture) -> None:
-    def broken(question: str, top_k: int | None = None) -> None:
+    def broken(question: str, top_k: int | None = None, history: object = ()) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(fake_assistant, "ask", broken)

@@ -60,14 +60,14 @@ def test_concurrent_questions_beyond_the_cap_wait_and_are_all_answered(
     lock = threading.Lock()
     running, peak = 0, 0
 
-    def slow_ask(question: str, top_k: int | None = None):  # type: ignore[no-untyped-def]
+    def slow_ask(question: str, top_k: int | None = None, history=()):  # type: ignore[no-untyped-def]
         nonlocal running, peak
         with lock:
             running += 1
             peak = max(peak, running)
         try:
             time.sleep(0.03)  # long enough for the requests to pile up
-            return ask(question, top_k)
+            return ask(question, top_k, history)
         finally:
             with lock:
                 running -= 1
