@@ -182,7 +182,8 @@ def test_index_reports_what_it_learned_from_the_bank(tmp_path: Path) -> None:
     shutil.copy(learning_dir / "bank.jsonl", docs / "questions" / "blind-1.jsonl")
 
     summary = fake_build(docs, tmp_path / "index", FakeEmbedder(),
-                         Settings(documents_dir=docs, index_dir=tmp_path / "index", learn_folds=2, adapter_steps=20))
+                         Settings(documents_dir=docs, index_dir=tmp_path / "index", learn_folds=2, adapter_steps=20,
+                                  ngram_dims=4096, emergency_oof_repeats=1))
     lines = learning_lines(summary.learning)
     assert lines[0].startswith("learned from 52 bank questions")
     assert any("out of fold:" in line for line in lines) and any("blind split (52 questions)" in line for line in lines)

@@ -93,3 +93,19 @@ def test_a_bank_folder_that_is_a_link_outside_is_refused(corpus: Path, tmp_path:
     docs, _ = load_documents(corpus)
     bank = load_bank(corpus, docs)
     assert bank.questions == [] and "outside" in bank.problems[0].message
+
+
+def test_a_linked_outside_file_never_reaches_the_index(corpus: Path, tmp_path: Path) -> None:
+    from assistant.index import build_index
+    from assistant.store import load_index
+    from tests.fakes import FAKE_MODEL_ID, FakeEmbedder
+
+    os.symlink(_write(tmp_path / "outside" / "passwd.txt", "root\n\nroot:x:0:0:root:/root:/bin/bash\n"),
+               corpus / "passwd.txt")
+    embedder = FakeEmbedder()
+    summary = build_index(corpus, tmp_path / "index", lambda: embedder, model_id=FAKE_MODEL_ID,
+                          dimension=embedder.dimension)
+    assert any(p.startswith("passwd.txt: ") and "outside" in p for p in summary.problems)
+    index = load_index(tmp_path / "index", FAKE_MODEL_ID, embedder.dimension)
+    assert [d.path for d in index.documents.values()] == ["good.txt"]
+    assert not any("root:x" in c.text for c in index.chunks)

@@ -92,8 +92,9 @@ def test_a_caution_topic_brings_its_stated_caution(learned: tuple[Assistant, dic
 
 
 def test_training_is_deterministic(tmp_path: Path) -> None:
-    a, _ = _build(_corpus(tmp_path / "a"), tmp_path / "a" / "index")
-    b, _ = _build(_corpus(tmp_path / "b"), tmp_path / "b" / "index")
+    quick = {"ngram_dims": 4096, "emergency_oof_repeats": 1}
+    a, _ = _build(_corpus(tmp_path / "a"), tmp_path / "a" / "index", **quick)
+    b, _ = _build(_corpus(tmp_path / "b"), tmp_path / "b" / "index", **quick)
     wa, wb = a.index.learned.adapter.matrix, b.index.learned.adapter.matrix
     assert wa is not None and wb is not None and np.array_equal(wa, wb)
 

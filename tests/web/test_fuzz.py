@@ -22,7 +22,8 @@ from assistant.httpguard import uvicorn_options
 from assistant.server import create_app
 from tests.web.conftest import live_server
 
-pytestmark = pytest.mark.fuzz
+# A long end-to-end run against a live server: with the integration tests, out of the quick unit run.
+pytestmark = [pytest.mark.fuzz, pytest.mark.integration]
 
 SECONDS = int(os.environ.get("FUZZ_SECONDS", "20"))
 SEED = os.environ.get("FUZZ_SEED", "0")
