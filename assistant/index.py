@@ -108,26 +108,23 @@ def _build_lock(index_dir: Path) -> Iterator[None]:
         yield
 
 
-def _previous_vectors(index_dir: Path, model_id: str, dimension: int) -> dict[str, np.ndarray]:
-    """content hash → vector from the index being served, so unchanged chunks are not re-embedded."""
-    try:
-        old = load_index(index_dir, model_id, dimension, check_chunker=False)  # reuse is by content hash
-    except IndexUnavailable:
-        return {}
-    if old.vectors.ntotal == 0 or not hasattr(old.vectors, "reconstruct_n"):
-        return {}
-    mat = old.vectors.reconstruct_n(0, old.vectors.ntotal)
-    return {old.chunks[pos].content_hash: mat[row] for row, pos in enumerate(old.searchable)}
-
-
-def _previous_sentences(index_dir: Path, model_id: str, dimension: int) -> dict[str, np.ndarray]:
-    """sentence hash → vector from the index being served."""
+def _previous_vectors(index_dir: Path, model_id: str, dimension: int
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """content hash → vector of the served build's chunks and of its sentences, so unchanged text is not
+    re-embedded (one load of the served build for both; reuse is by content hash, so any chunker version)."""
     try:
         old = load_index(index_dir, model_id, dimension, check_chunker=False)
+    except IndexUnavailable:
+        return {}, {}
+    chunks: dict[str, np.ndarray] = {}
+    if old.vectors.ntotal and hasattr(old.vectors, "reconstruct_n"):
+        mat = old.vectors.reconstruct_n(0, old.vectors.ntotal)
+        chunks = {old.chunks[pos].content_hash: mat[row] for row, pos in enumerate(old.searchable)}
+    try:
         hashes = json.loads((old.path / "sentence_hashes.json").read_text(encoding="utf-8"))
-    except (IndexUnavailable, OSError, ValueError):
-        return {}
-    return dict(zip(hashes, old.sentence_vectors, strict=False))
+    except (OSError, ValueError):
+        return chunks, {}
+    return chunks, dict(zip(hashes, old.sentence_vectors, strict=False))
 
 
 def _ingest(documents_dir: Path, settings: Settings
@@ -189,12 +186,11 @@ def build_index(
 
     with _build_lock(index_dir):
         searchable = [i for i, c in enumerate(chunks) if c.searchable]
-        cache = _previous_vectors(index_dir, model_id, dimension)
+        cache, s_cache = _previous_vectors(index_dir, model_id, dimension)
         todo = list({chunks[i].content_hash: i for i in searchable if chunks[i].content_hash not in cache}.values())
         vectors = np.zeros((len(searchable), dimension), dtype=np.float32)
         texts_by_doc = {d.id: d.text for d in documents}
         sentences = sentence_records(chunks, searchable, texts_by_doc) if settings.sentence_vectors else []
-        s_cache = _previous_sentences(index_dir, model_id, dimension)
         s_todo = list({r.hash: r.text for r in sentences if r.hash not in s_cache}.items())
         fresh: dict[str, np.ndarray] = {}
         if todo or s_todo:

@@ -37,7 +37,7 @@ def source_folder(settings: Settings, documents: Path | None) -> Path | None:
     if documents is not None:
         return documents
     if recorded is not None:
-        if not recorded.is_dir() and manifest is not None:
+        if not recorded.is_dir():
             print(f"note: {recorded}, the folder {index_dir} was built from, is not there; serving the index as "
                   "it is.", file=sys.stderr)
             return None

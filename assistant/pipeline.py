@@ -14,6 +14,7 @@ from assistant import conflicts, followup, safety
 from assistant.answer import Candidate, choose_passages, show_disagreement
 from assistant.bank import CautionTopic
 from assistant.config import Settings
+from assistant.learn.features import CANDIDATE_FEATURES
 from assistant.learn.linear import LinearModel, hashed_ngrams
 from assistant.passages import make_passage
 from assistant.question import Question
@@ -22,6 +23,7 @@ from assistant.store import LoadedIndex
 from assistant.types import Answer, FollowUp, Notice, Passage, TraceStep
 
 TRACE_HITS = 5  # hits shown in the trace
+_BASE = CANDIDATE_FEATURES.index("base")  # the frozen model's similarity among a candidate's features
 
 
 @dataclass
@@ -108,7 +110,7 @@ class Pipeline:
 
     def _similarity(self, r: Search) -> float:
         """The frozen model's best similarity to a candidate (not the adapted one: see ``answerability``)."""
-        return float(r.candidates.features[:, 2].max()) if len(r.candidates.rows) else 0.0
+        return float(r.candidates.features[:, _BASE].max()) if len(r.candidates.rows) else 0.0
 
     def _probability(self, r: Search, model: LinearModel, ngrams: sparse.csr_matrix | None = None) -> float:
         """The answerability model's probability for ``r`` (``ngrams``: the question's, when already hashed)."""
